@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Optimised builds of the numeric code: bounds checks off in release, where the kernels validate their own shapes.
+let kernelSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "Loom",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "loom", targets: ["LoomCLI"]),
+        .library(name: "LoomCore", targets: ["LoomCore"]),
+        .library(name: "LoomCheckpoint", targets: ["LoomCheckpoint"]),
+        .library(name: "LoomTokenizers", targets: ["LoomTokenizers"]),
+        .library(name: "LoomModels", targets: ["LoomModels"]),
+        .library(name: "LoomGeneration", targets: ["LoomGeneration"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (Debian packages, installed by `make deps`).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+
+        // Core: tensors, stored weights, kernels, the thread pool.
+        .target(name: "LoomCore", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
+        // Checkpoint I/O: safetensors (mmap, sharded), config.json decoding.
+        .target(name: "LoomCheckpoint", dependencies: ["LoomCore"], swiftSettings: kernelSettings),
+        // Tokenizers: byte-level BPE from tokenizer.json.
+        .target(name: "LoomTokenizers", swiftSettings: kernelSettings),
+        // Model components, one file each, chosen by `model_type` from a registry.
+        .target(name: "LoomModels", dependencies: ["LoomCore", "LoomCheckpoint"], swiftSettings: kernelSettings),
+        // Generation: sampling, stopping, log-probabilities, streaming.
+        .target(name: "LoomGeneration",
+                dependencies: ["LoomCore", "LoomCheckpoint", "LoomTokenizers", "LoomModels"],
+                swiftSettings: kernelSettings),
+        // The `loom` command.
+        .executableTarget(name: "LoomCLI",
+                          dependencies: ["LoomCore", "LoomCheckpoint", "LoomTokenizers", "LoomModels",
+                                         "LoomGeneration",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: kernelSettings),
+
+        .testTarget(name: "LoomCoreTests", dependencies: ["LoomCore"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

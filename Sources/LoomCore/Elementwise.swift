@@ -1,0 +1,131 @@
+import Foundation
+
+/// Element-wise and row-wise kernels on f32 activations, threaded over rows.
+public enum Ops {
+    /// RMSNorm over the last dimension: `x · rsqrt(mean(x²) + eps) · weight`, statistics in f32.
+    public static func rmsNorm(_ x: Tensor, weight: [Float], eps: Float) -> Tensor {
+        let d = x.columns
+        precondition(weight.count == d, "rmsNorm: weight has \(weight.count) values, rows have \(d)")
+        var out = x
+        out.data.withUnsafeMutableBufferPointer { op in
+            weight.withUnsafeBufferPointer { wp in
+                let o = op.baseAddress!, w = wp.baseAddress!
+                Parallel.forEachChunk(x.rows, costPerItem: d) { range in
+                    for r in range {
+                        let row = o + r * d
+                        var sum: Float = 0
+                        for i in 0..<d { sum += row[i] * row[i] }
+                        let scale = 1 / (sum / Float(d) + eps).squareRoot()
+                        for i in 0..<d { row[i] = w[i] * (row[i] * scale) }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// LayerNorm over the last dimension with weight and bias (biased variance, as PyTorch).
+    public static func layerNorm(_ x: Tensor, weight: [Float], bias: [Float], eps: Float) -> Tensor {
+        let d = x.columns
+        precondition(weight.count == d && bias.count == d, "layerNorm: parameters do not match row length \(d)")
+        var out = x
+        out.data.withUnsafeMutableBufferPointer { op in
+            weight.withUnsafeBufferPointer { wp in
+                bias.withUnsafeBufferPointer { bp in
+                    let o = op.baseAddress!, w = wp.baseAddress!, b = bp.baseAddress!
+                    Parallel.forEachChunk(x.rows, costPerItem: d) { range in
+                        for r in range {
+                            let row = o + r * d
+                            var mean: Float = 0
+                            for i in 0..<d { mean += row[i] }
+                            mean /= Float(d)
+                            var variance: Float = 0
+                            for i in 0..<d { let c = row[i] - mean; variance += c * c }
+                            variance /= Float(d)
+                            let scale = 1 / (variance + eps).squareRoot()
+                            for i in 0..<d { row[i] = (row[i] - mean) * scale * w[i] + b[i] }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// `a += b`, element-wise (residual add).
+    public static func add(_ a: inout Tensor, _ b: Tensor) {
+        precondition(a.count == b.count, "add: \(a.shape) and \(b.shape) differ in size")
+        let n = a.count
+        a.data.withUnsafeMutableBufferPointer { ap in
+            b.data.withUnsafeBufferPointer { bp in
+                let x = ap.baseAddress!, y = bp.baseAddress!
+                Parallel.forEachChunk(n) { range in
+                    for i in range { x[i] += y[i] }
+                }
+            }
+        }
+    }
+
+    /// Applies `f` to every element, in parallel.
+    public static func map(_ x: inout Tensor, _ f: (Float) -> Float) {
+        x.data.withUnsafeMutableBufferPointer { p in
+            let base = p.baseAddress!
+            Parallel.forEachChunk(p.count, costPerItem: 8) { range in
+                for i in range { base[i] = f(base[i]) }
+            }
+        }
+    }
+
+    /// SwiGLU: `silu(gate) · up`, element-wise, into a new tensor shaped like `gate`.
+    public static func swiglu(gate: Tensor, up: Tensor) -> Tensor {
+        precondition(gate.count == up.count, "swiglu: gate \(gate.shape) and up \(up.shape) differ")
+        var out = gate
+        out.data.withUnsafeMutableBufferPointer { op in
+            up.data.withUnsafeBufferPointer { upp in
+                let o = op.baseAddress!, u = upp.baseAddress!
+                Parallel.forEachChunk(gate.count, costPerItem: 8) { range in
+                    for i in range {
+                        let g = o[i]
+                        o[i] = g / (1 + expf(-g)) * u[i]
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// GELU with the tanh approximation (`gelu_pytorch_tanh`).
+    @inline(__always)
+    public static func geluTanh(_ x: Float) -> Float {
+        0.5 * x * (1 + tanhf(0.7978845608028654 * (x + 0.044715 * x * x * x)))
+    }
+
+    /// Exact GELU: `0.5 · x · (1 + erf(x / √2))`.
+    @inline(__always)
+    public static func geluErf(_ x: Float) -> Float {
+        0.5 * x * (1 + erff(x * 0.7071067811865476))
+    }
+
+    /// Softmax of `values` in place (f32, max-subtracted).
+    public static func softmax(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        var maxValue = -Float.infinity
+        for i in 0..<count { maxValue = max(maxValue, values[i]) }
+        var sum: Float = 0
+        for i in 0..<count {
+            let e = expf(values[i] - maxValue)
+            values[i] = e
+            sum += e
+        }
+        let inv = 1 / sum
+        for i in 0..<count { values[i] *= inv }
+    }
+
+    /// Log-softmax of one row, in f64 accumulation for stable log-probabilities.
+    public static func logSoftmax(_ values: ArraySlice<Float>) -> [Float] {
+        let maxValue = values.max() ?? 0
+        var sum: Double = 0
+        for v in values { sum += Double(expf(v - maxValue)) }
+        let logSum = Float(log(sum)) + maxValue
+        return values.map { $0 - logSum }
+    }
+}

@@ -1,0 +1,110 @@
+import CBLAS
+
+/// Matrix products against stored weights: `y[M, N] = x[M, K] · Wᵀ (+ bias)` with `W` a `[N, K]` weight
+/// (PyTorch `Linear` layout).
+public enum Linear {
+    /// Rows of a non-f32 weight widened per block before each BLAS call.
+    static let widenBlockRows = 256
+
+    /// `x · Wᵀ + bias` for a `[M, K]` input.
+    public static func apply(_ x: Tensor, _ weight: Weight, bias: [Float]? = nil) -> Tensor {
+        precondition(weight.shape.count == 2, "Linear: weight \(weight.name) must be 2-D, is \(weight.shape)")
+        let k = weight.shape[1]
+        let n = weight.shape[0]
+        precondition(x.columns == k, "Linear: input has \(x.columns) features, weight \(weight.name) expects \(k)")
+        let m = x.rows
+        var out = [Float](repeating: 0, count: m * n)
+        x.data.withUnsafeBufferPointer { xp in
+            out.withUnsafeMutableBufferPointer { op in
+                multiply(xp.baseAddress!, rows: m, weight, into: op.baseAddress!)
+            }
+        }
+        if let bias {
+            precondition(bias.count == n, "Linear: bias of \(weight.name) has \(bias.count) values, needs \(n)")
+            addBias(&out, bias, rows: m)
+        }
+        var shape = x.shape
+        shape[shape.count - 1] = n
+        return Tensor(shape: shape, data: out)
+    }
+
+    /// Writes `x · Wᵀ` (`[rows, N]`) into `out`.
+    public static func multiply(_ x: UnsafePointer<Float>, rows m: Int, _ weight: Weight, into out: UnsafeMutablePointer<Float>) {
+        let n = weight.shape[0]
+        let k = weight.shape[1]
+        if let w = weight.f32Pointer {
+            if m == 1 {
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), 1, w, Int32(k), x, 1, 0, out, 1)
+            } else {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
+                            1, x, Int32(k), w, Int32(k), 0, out, Int32(n))
+            }
+            return
+        }
+        if m == 1 {
+            rowTimesWidened(x, weight, into: out)
+            return
+        }
+        let block = widenBlockRows
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block * k)
+        defer { scratch.deallocate() }
+        var n0 = 0
+        while n0 < n {
+            let nb = min(block, n - n0)
+            widenParallel(weight, rows: n0..<(n0 + nb), into: scratch)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(nb), Int32(k),
+                        1, x, Int32(k), scratch, Int32(k), 0, out + n0, Int32(n))
+            n0 += nb
+        }
+    }
+
+    /// Widens a block of weight rows using Loom's threads.
+    static func widenParallel(_ weight: Weight, rows: Range<Int>, into scratch: UnsafeMutablePointer<Float>) {
+        let k = weight.columns
+        Parallel.forEachChunk(rows.count, costPerItem: k) { chunk in
+            weight.widenRows((rows.lowerBound + chunk.lowerBound)..<(rows.lowerBound + chunk.upperBound),
+                             into: scratch + chunk.lowerBound * k)
+        }
+    }
+
+    /// Single-row product against a 16-bit weight, widening on the fly; rows split across threads.
+    static func rowTimesWidened(_ x: UnsafePointer<Float>, _ weight: Weight, into out: UnsafeMutablePointer<Float>) {
+        let n = weight.shape[0]
+        let k = weight.shape[1]
+        let base = weight.bytes.baseAddress!.assumingMemoryBound(to: UInt16.self)
+        let isBF16 = weight.dtype == .bf16
+        Parallel.forEachChunk(n, costPerItem: k) { range in
+            for r in range {
+                let row = base + r * k
+                var acc0: Float = 0, acc1: Float = 0, acc2: Float = 0, acc3: Float = 0
+                var i = 0
+                if isBF16 {
+                    while i + 4 <= k {
+                        acc0 += x[i] * Float(bitPattern: UInt32(row[i]) << 16)
+                        acc1 += x[i + 1] * Float(bitPattern: UInt32(row[i + 1]) << 16)
+                        acc2 += x[i + 2] * Float(bitPattern: UInt32(row[i + 2]) << 16)
+                        acc3 += x[i + 3] * Float(bitPattern: UInt32(row[i + 3]) << 16)
+                        i += 4
+                    }
+                    while i < k { acc0 += x[i] * Float(bitPattern: UInt32(row[i]) << 16); i += 1 }
+                } else {
+                    while i < k { acc0 += x[i] * Float(Float16(bitPattern: row[i])); i += 1 }
+                }
+                out[r] = (acc0 + acc1) + (acc2 + acc3)
+            }
+        }
+    }
+
+    /// Adds `bias` to every row of a `[rows, bias.count]` buffer.
+    public static func addBias(_ values: inout [Float], _ bias: [Float], rows: Int) {
+        let n = bias.count
+        values.withUnsafeMutableBufferPointer { vp in
+            bias.withUnsafeBufferPointer { bp in
+                for r in 0..<rows {
+                    let row = vp.baseAddress! + r * n
+                    for j in 0..<n { row[j] += bp[j] }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+
+/// A stored parameter tensor in its checkpoint dtype, usually a view into a memory-mapped file.
+///
+/// Weights are never converted as a whole unless a caller asks (``floats()``); kernels widen
+/// rows to f32 where they compute.
+public struct Weight: @unchecked Sendable {
+    /// The tensor's name in the checkpoint.
+    public let name: String
+    /// Stored element type.
+    public let dtype: DType
+    /// Dimensions, outermost first (PyTorch order: a Linear weight is `[out, in]`).
+    public let shape: [Int]
+    /// The raw little-endian elements.
+    public let bytes: UnsafeRawBufferPointer
+    /// Keeps the memory behind `bytes` alive (a mapped file or a heap buffer).
+    private let owner: AnyObject?
+
+    /// A weight viewing `bytes`, kept alive by `owner`.
+    public init(name: String, dtype: DType, shape: [Int], bytes: UnsafeRawBufferPointer, owner: AnyObject?) {
+        precondition(bytes.count == shape.reduce(1, *) * dtype.byteSize, "Weight \(name): byte count does not match shape")
+        self.name = name
+        self.dtype = dtype
+        self.shape = shape
+        self.bytes = bytes
+        self.owner = owner
+    }
+
+    /// A weight that owns a copy of `values`, stored as `dtype` (used for random and computed weights).
+    public init(name: String, shape: [Int], values: [Float], dtype: DType = .f32) {
+        precondition(shape.reduce(1, *) == values.count, "Weight \(name): shape does not match values")
+        let buffer = OwnedBuffer(byteCount: values.count * dtype.byteSize)
+        let raw = buffer.pointer
+        switch dtype {
+        case .f32:
+            values.withUnsafeBytes { raw.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        case .bf16:
+            let out = raw.bindMemory(to: UInt16.self, capacity: values.count)
+            for i in values.indices { out[i] = floatToBF16(values[i]) }
+        case .f16:
+            let out = raw.bindMemory(to: UInt16.self, capacity: values.count)
+            for i in values.indices { out[i] = Float16(values[i]).bitPattern }
+        }
+        self.init(name: name, dtype: dtype, shape: shape,
+                  bytes: UnsafeRawBufferPointer(start: raw, count: buffer.byteCount), owner: buffer)
+    }
+
+    /// Number of elements.
+    public var count: Int { shape.reduce(1, *) }
+
+    /// Size of the last dimension.
+    public var columns: Int { shape.last ?? 1 }
+
+    /// Number of rows when seen as `[rows, columns]`.
+    public var rows: Int { shape.isEmpty ? 1 : shape.dropLast().reduce(1, *) }
+
+    /// Widens rows `range` (of the `[rows, columns]` view) into `out`, which holds `range.count * columns` floats.
+    public func widenRows(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        let n = range.count * columns
+        let start = range.lowerBound * columns
+        switch dtype {
+        case .f32:
+            let src = bytes.baseAddress!.assumingMemoryBound(to: Float.self) + start
+            out.update(from: src, count: n)
+        case .bf16:
+            let src = bytes.baseAddress!.assumingMemoryBound(to: UInt16.self) + start
+            for i in 0..<n { out[i] = Float(bitPattern: UInt32(src[i]) << 16) }
+        case .f16:
+            let src = bytes.baseAddress!.assumingMemoryBound(to: Float16.self) + start
+            for i in 0..<n { out[i] = Float(src[i]) }
+        }
+    }
+
+    /// All elements widened to f32.
+    public func floats() -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            widenRows(0..<rows, into: buffer.baseAddress!)
+            initialized = count
+        }
+    }
+
+    /// The weight as an f32 ``Tensor``.
+    public func tensor() -> Tensor { Tensor(shape: shape, data: floats()) }
+
+    /// f32 elements when stored as f32, without a copy; nil otherwise.
+    public var f32Pointer: UnsafePointer<Float>? {
+        dtype == .f32 ? bytes.baseAddress!.assumingMemoryBound(to: Float.self) : nil
+    }
+}
+
+/// A 64-byte aligned heap allocation freed when the last reference goes.
+public final class OwnedBuffer: @unchecked Sendable {
+    /// Start of the allocation.
+    public let pointer: UnsafeMutableRawPointer
+    /// Size in bytes.
+    public let byteCount: Int
+
+    /// Allocates `byteCount` bytes (at least one).
+    public init(byteCount: Int) {
+        self.byteCount = byteCount
+        self.pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+    }
+
+    deinit { pointer.deallocate() }
+}
