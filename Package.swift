@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "LoomTokenizers", targets: ["LoomTokenizers"]),
         .library(name: "LoomModels", targets: ["LoomModels"]),
         .library(name: "LoomGeneration", targets: ["LoomGeneration"]),
+        .library(name: "LoomMedia", targets: ["LoomMedia"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,6 +25,9 @@ let package = Package(
         // System libraries (Debian packages, installed by `make deps`).
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CWebP", path: "Sources/CWebP", pkgConfig: "libwebp", providers: [.apt(["libwebp-dev"])]),
 
         // Core: tensors, stored weights, kernels, the thread pool.
         .target(name: "LoomCore", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
@@ -31,6 +35,8 @@ let package = Package(
         .target(name: "LoomCheckpoint", dependencies: ["LoomCore"], swiftSettings: kernelSettings),
         // Tokenizers: byte-level BPE from tokenizer.json.
         .target(name: "LoomTokenizers", swiftSettings: kernelSettings),
+        // Media: image decoding through the system libraries, Pillow-exact resizing, SigLIP preprocessing.
+        .target(name: "LoomMedia", dependencies: ["CJPEG", "CPNG", "CWebP"], swiftSettings: kernelSettings),
         // Model components, one file each, chosen by `model_type` from a registry.
         .target(name: "LoomModels", dependencies: ["LoomCore", "LoomCheckpoint"], swiftSettings: kernelSettings),
         // Generation: sampling, stopping, log-probabilities, streaming.
@@ -45,6 +51,12 @@ let package = Package(
                           swiftSettings: kernelSettings),
 
         .testTarget(name: "LoomCoreTests", dependencies: ["LoomCore"]),
+        .testTarget(name: "LoomCheckpointTests", dependencies: ["LoomCheckpoint"]),
+        .testTarget(name: "LoomTokenizersTests", dependencies: ["LoomTokenizers"]),
+        .testTarget(name: "LoomMediaTests", dependencies: ["LoomMedia"]),
+        .testTarget(name: "LoomModelsTests", dependencies: ["LoomModels", "LoomCheckpoint", "LoomCore"]),
+        .testTarget(name: "LoomGenerationTests", dependencies: ["LoomGeneration", "LoomTokenizers", "LoomModels"]),
+        .testTarget(name: "LoomCLITests", dependencies: ["LoomCLI"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,34 @@
+# Loom — build, test and demo. Every target installs what it needs on a fresh Debian 12 machine with Swift.
+SHELL := /bin/bash
+SWIFT ?= swift
+APT_PACKAGES := libopenblas-dev libjpeg62-turbo-dev libpng-dev libwebp-dev pkg-config
+MODEL ?= Tests/Fixtures/qwen2/gqa-f32
+PROMPT ?= Write a haiku about looms.
+
+.PHONY: deps build release test demo clean
+
+## deps: install the Debian packages Loom links against (only those missing).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product loom
+
+## test: build and run every test (unit, reference parity, end-to-end CLI).
+test: deps release
+	LOOM_BINARY=$$(pwd)/.build/release/loom $(SWIFT) test
+
+## demo: the main job — generate with the bundled model (MODEL=DIR for real weights).
+demo: release
+	.build/release/loom generate --model $(MODEL) --prompt "$(PROMPT)" --max-tokens 32
+
+clean:
+	rm -rf .build
