@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// The `loom` command: run, inspect and benchmark LLaVA-NeXT-Interleave models.
+@main
+struct Loom: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loom",
+        abstract: "Run LLaVA-NeXT-Interleave (and its Qwen2 decoder) natively.",
+        subcommands: [GenerateCommand.self, TokenizeCommand.self, DetokenizeCommand.self])
+}

@@ -1,0 +1,86 @@
+import Foundation
+import LoomCore
+
+/// The weights of a model directory: `model.safetensors`, or shards listed by `model.safetensors.index.json`,
+/// all memory-mapped. Tensor names can be rewritten on lookup (see ``withNameMapping(_:)``).
+public final class Checkpoint: @unchecked Sendable {
+    /// The model directory.
+    public let directory: URL
+    private let files: [SafeTensorsFile]
+    private let location: [String: Int]
+
+    /// Opens the weights in `directory`.
+    public init(directory: URL) throws {
+        self.directory = directory
+        let fm = FileManager.default
+        let index = directory.appendingPathComponent("model.safetensors.index.json")
+        let single = directory.appendingPathComponent("model.safetensors")
+        var files: [SafeTensorsFile] = []
+        var location: [String: Int] = [:]
+        if fm.fileExists(atPath: index.path) {
+            let map = try Checkpoint.readIndex(index)
+            let shardNames = Array(Set(map.values)).sorted()
+            for (i, shard) in shardNames.enumerated() {
+                let file = try SafeTensorsFile(path: directory.appendingPathComponent(shard).path)
+                files.append(file)
+                for name in file.entries.keys { location[name] = i }
+            }
+            for (name, shard) in map where location[name] == nil {
+                throw CheckpointError.invalidIndex(file: "model.safetensors.index.json",
+                                                   reason: "tensor '\(name)' is listed in \(shard) but that shard does not contain it")
+            }
+        } else if fm.fileExists(atPath: single.path) {
+            let file = try SafeTensorsFile(path: single.path)
+            files.append(file)
+            for name in file.entries.keys { location[name] = 0 }
+        } else {
+            let others = (try? fm.contentsOfDirectory(atPath: directory.path))?.filter { $0.hasSuffix(".safetensors") }.sorted() ?? []
+            guard !others.isEmpty else {
+                throw CheckpointError.missingFile(directory.appendingPathComponent("model.safetensors").path)
+            }
+            for (i, name) in others.enumerated() {
+                let file = try SafeTensorsFile(path: directory.appendingPathComponent(name).path)
+                files.append(file)
+                for tensor in file.entries.keys { location[tensor] = i }
+            }
+        }
+        self.files = files
+        self.location = location
+    }
+
+    private static func readIndex(_ url: URL) throws -> [String: String] {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw CheckpointError.unreadableFile(url.path, reason: error.localizedDescription)
+        }
+        guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let map = json["weight_map"] as? [String: String] else {
+            throw CheckpointError.invalidIndex(file: url.lastPathComponent, reason: "no \"weight_map\" object of strings")
+        }
+        return map
+    }
+
+    /// Every tensor name stored.
+    public var names: [String] { Array(location.keys) }
+
+    /// Whether a tensor named `name` is stored.
+    public func contains(_ name: String) -> Bool { location[name] != nil }
+
+    /// The stored tensor `name`.
+    public func weight(_ name: String) throws -> Weight {
+        guard let i = location[name], let w = files[i].weight(name) else { throw CheckpointError.missingTensor(name) }
+        return w
+    }
+
+    /// The stored tensor `name`, checked to have `shape`.
+    public func weight(_ name: String, shape: [Int]) throws -> Weight {
+        let w = try weight(name)
+        guard w.shape == shape else { throw CheckpointError.shapeMismatch(tensor: name, expected: shape, actual: w.shape) }
+        return w
+    }
+
+    /// The stored 1-D tensor `name` widened to f32, checked to have `count` elements.
+    public func vector(_ name: String, count: Int) throws -> [Float] {
+        try weight(name, shape: [count]).floats()
+    }
+}

@@ -1,0 +1,28 @@
+import Foundation
+import LoomCore
+
+/// Writes `.safetensors` files: an 8-byte header length, a JSON header sorted by name, then the data,
+/// each tensor 8-byte aligned as the reference writer does.
+public enum SafeTensorsWriter {
+    /// Writes `weights` (in their stored dtypes) to `url`, with optional `__metadata__`.
+    public static func write(_ weights: [Weight], to url: URL, metadata: [String: String] = [:]) throws {
+        let sorted = weights.sorted { $0.name < $1.name }
+        var header: [String: Any] = [:]
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var offset = 0
+        for w in sorted {
+            header[w.name] = ["dtype": w.dtype.rawValue, "shape": w.shape, "data_offsets": [offset, offset + w.bytes.count]]
+            offset += w.bytes.count
+        }
+        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        while (8 + json.count) % 8 != 0 { json.append(0x20) }
+        var out = Data()
+        out.reserveCapacity(8 + json.count + offset)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(json)
+        for w in sorted where w.bytes.count > 0 { out.append(contentsOf: w.bytes) }
+        do { try out.write(to: url) } catch {
+            throw CheckpointError.unreadableFile(url.path, reason: "cannot write: \(error.localizedDescription)")
+        }
+    }
+}

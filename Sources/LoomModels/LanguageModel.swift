@@ -1,0 +1,42 @@
+import LoomCore
+
+/// A causal decoder that turns rows of input embeddings into next-token logits, with a key-value cache.
+/// Text-only and multimodal models both end in one; generation drives it.
+public protocol LanguageModel: AnyObject, Sendable {
+    /// Width of an embedding row.
+    var hiddenSize: Int { get }
+    /// Rows of the output head (logits per position).
+    var vocabularySize: Int { get }
+    /// Longest sequence the model may see (`max_position_embeddings`).
+    var contextLength: Int { get }
+    /// End-of-sequence ids from the model config.
+    var eosTokenIDs: [Int] { get }
+    /// A fresh, empty cache.
+    func makeCache() -> DecoderCache
+    /// Embedding rows for token ids (`[ids.count, hiddenSize]`).
+    func embed(_ ids: [Int]) -> Tensor
+    /// Runs `embeddings` (`[n, hiddenSize]`) at the positions following the cache, appending to it;
+    /// returns the final-normed hidden states (`[n, hiddenSize]`).
+    func forward(_ embeddings: Tensor, cache: DecoderCache) -> Tensor
+    /// Logits (`[rows, vocabularySize]`) for final hidden states.
+    func logits(_ hidden: Tensor) -> Tensor
+}
+
+/// Key-value caches of every layer of a decoder, plus the number of positions consumed.
+public final class DecoderCache {
+    /// One cache per layer.
+    public let layers: [KVCache]
+
+    /// Empty caches for `layerCount` layers with rows of `width` floats.
+    public init(layerCount: Int, width: Int) {
+        layers = (0..<layerCount).map { _ in KVCache(width: width) }
+    }
+
+    /// Positions consumed so far.
+    public var length: Int { layers.first?.length ?? 0 }
+
+    /// Forgets every position at or after `newLength` (to reuse a shared prefix).
+    public func truncate(to newLength: Int) {
+        for layer in layers { layer.truncate(to: newLength) }
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import LoomCheckpoint
+
+/// A model loaded from a directory: at least a decoder that produces tokens.
+public protocol LoadedModel: AnyObject, Sendable {
+    /// The `model_type` it was loaded as.
+    var modelType: String { get }
+    /// The decoder that generation drives.
+    var languageModel: any LanguageModel { get }
+}
+
+extension Qwen2Model: LoadedModel {
+    public var modelType: String { configuration.modelType }
+    public var languageModel: any LanguageModel { self }
+}
+
+/// Model constructors by `config.json`'s `model_type` — never by path names.
+public enum ModelRegistry {
+    /// Builds a model from a directory's checkpoint.
+    public typealias Loader = @Sendable (_ directory: URL, _ checkpoint: Checkpoint) throws -> any LoadedModel
+
+    nonisolated(unsafe) private static var loaders: [String: Loader] = [
+        "qwen2": { directory, checkpoint in
+            let configuration = try ConfigFile.read(Qwen2Configuration.self, named: "config.json", in: directory)
+            return try Qwen2Model(configuration: configuration, checkpoint: checkpoint)
+        },
+    ]
+    private static let lock = NSLock()
+
+    /// The model types that can be loaded.
+    public static var supportedTypes: [String] { lock.withLock { loaders.keys.sorted() } }
+
+    /// Registers (or replaces) the loader for `modelType`.
+    public static func register(_ modelType: String, loader: @escaping Loader) {
+        lock.withLock { loaders[modelType] = loader }
+    }
+
+    /// Loads the model in `directory`, chosen by its `config.json` `model_type`.
+    public static func load(directory: URL) throws -> any LoadedModel {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CheckpointError.missingFile(directory.path)
+        }
+        let type = try ConfigFile.modelType(in: directory)
+        guard let loader = lock.withLock({ loaders[type] }) else {
+            throw ModelError.unknownModelType(type, known: supportedTypes)
+        }
+        return try loader(directory, try Checkpoint(directory: directory))
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import LoomCheckpoint
+import LoomCore
+
+/// The Qwen2 decoder (Qwen1.5 in LLaVA-NeXT-Interleave): embeddings, pre-norm layers with RoPE attention
+/// (q/k/v bias, no o bias, grouped-query when configured) and a SwiGLU MLP, final RMSNorm, `lm_head`.
+public final class Qwen2Model: LanguageModel, @unchecked Sendable {
+    /// Where the decoder's tensors live in a checkpoint.
+    public struct TensorNames: Sendable {
+        /// Prefix of `embed_tokens`, `layers.N.*`, `norm` (e.g. `model.` or `language_model.model.`).
+        public var decoderPrefix: String
+        /// Name of the output head (absent when tied).
+        public var lmHead: String
+
+        public init(decoderPrefix: String, lmHead: String) {
+            self.decoderPrefix = decoderPrefix
+            self.lmHead = lmHead
+        }
+
+        /// The names of a standalone `Qwen2ForCausalLM`.
+        public static let causalLM = TensorNames(decoderPrefix: "model.", lmHead: "lm_head.weight")
+    }
+
+    struct Layer {
+        let inputNorm: [Float]
+        let postAttentionNorm: [Float]
+        let q: Weight, k: Weight, v: Weight, o: Weight
+        let qBias: [Float], kBias: [Float], vBias: [Float]
+        let gate: Weight, up: Weight, down: Weight
+    }
+
+    /// The configuration the model was built from.
+    public let configuration: Qwen2Configuration
+    let embedTokens: Weight
+    let layers: [Layer]
+    let finalNorm: [Float]
+    let lmHead: Weight
+    let rope: RotaryEmbedding
+
+    /// Loads the decoder from `checkpoint`, checking every tensor's shape against `configuration`.
+    public init(configuration: Qwen2Configuration, checkpoint: Checkpoint, names: TensorNames = .causalLM) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        let h = configuration.hiddenSize
+        let heads = configuration.numAttentionHeads
+        let kv = configuration.kvHeads
+        let d = configuration.attentionHeadDim
+        let ff = configuration.intermediateSize
+        let p = names.decoderPrefix
+        let embed = try checkpoint.weight(p + "embed_tokens.weight")
+        guard embed.shape.count == 2, embed.shape[1] == h, embed.shape[0] >= configuration.vocabSize else {
+            throw CheckpointError.shapeMismatch(tensor: p + "embed_tokens.weight",
+                                               expected: [configuration.vocabSize, h], actual: embed.shape)
+        }
+        embedTokens = embed
+        layers = try (0..<configuration.numHiddenLayers).map { i in
+            let l = "\(p)layers.\(i)."
+            return Layer(
+                inputNorm: try checkpoint.vector(l + "input_layernorm.weight", count: h),
+                postAttentionNorm: try checkpoint.vector(l + "post_attention_layernorm.weight", count: h),
+                q: try checkpoint.weight(l + "self_attn.q_proj.weight", shape: [heads * d, h]),
+                k: try checkpoint.weight(l + "self_attn.k_proj.weight", shape: [kv * d, h]),
+                v: try checkpoint.weight(l + "self_attn.v_proj.weight", shape: [kv * d, h]),
+                o: try checkpoint.weight(l + "self_attn.o_proj.weight", shape: [h, heads * d]),
+                qBias: try checkpoint.vector(l + "self_attn.q_proj.bias", count: heads * d),
+                kBias: try checkpoint.vector(l + "self_attn.k_proj.bias", count: kv * d),
+                vBias: try checkpoint.vector(l + "self_attn.v_proj.bias", count: kv * d),
+                gate: try checkpoint.weight(l + "mlp.gate_proj.weight", shape: [ff, h]),
+                up: try checkpoint.weight(l + "mlp.up_proj.weight", shape: [ff, h]),
+                down: try checkpoint.weight(l + "mlp.down_proj.weight", shape: [h, ff]))
+        }
+        finalNorm = try checkpoint.vector(p + "norm.weight", count: h)
+        if !configuration.tieWordEmbeddings, checkpoint.contains(names.lmHead) {
+            lmHead = try checkpoint.weight(names.lmHead, shape: embed.shape)
+        } else {
+            lmHead = embed
+        }
+        rope = RotaryEmbedding(headDim: d, theta: configuration.ropeTheta)
+    }
+
+    public var hiddenSize: Int { configuration.hiddenSize }
+    public var vocabularySize: Int { lmHead.shape[0] }
+    public var contextLength: Int { configuration.maxPositionEmbeddings }
+    public var eosTokenIDs: [Int] { configuration.eosTokenIDs }
+
+    public func makeCache() -> DecoderCache {
+        DecoderCache(layerCount: layers.count, width: configuration.kvHeads * configuration.attentionHeadDim)
+    }
+
+    public func embed(_ ids: [Int]) -> Tensor {
+        let h = hiddenSize
+        var out = [Float](repeating: 0, count: ids.count * h)
+        out.withUnsafeMutableBufferPointer { op in
+            for (r, id) in ids.enumerated() {
+                precondition(id >= 0 && id < embedTokens.shape[0], "token id \(id) is outside the vocabulary")
+                embedTokens.widenRows(id..<(id + 1), into: op.baseAddress! + r * h)
+            }
+        }
+        return Tensor(shape: [ids.count, h], data: out)
+    }
+
+    public func forward(_ embeddings: Tensor, cache: DecoderCache) -> Tensor {
+        precondition(embeddings.columns == hiddenSize, "forward: rows of \(embeddings.columns) floats, model width \(hiddenSize)")
+        let start = cache.length
+        let positions = Array(start..<(start + embeddings.rows))
+        var hidden = embeddings
+        for (i, layer) in layers.enumerated() {
+            hidden = runLayer(layer, hidden, positions: positions, cache: cache.layers[i])
+        }
+        return Ops.rmsNorm(hidden, weight: finalNorm, eps: Float(configuration.rmsNormEps))
+    }
+
+    public func logits(_ hidden: Tensor) -> Tensor {
+        Linear.apply(hidden, lmHead)
+    }
+
+    private func runLayer(_ layer: Layer, _ input: Tensor, positions: [Int], cache: KVCache) -> Tensor {
+        let eps = Float(configuration.rmsNormEps)
+        let heads = configuration.numAttentionHeads
+        let kvHeads = configuration.kvHeads
+        let d = configuration.attentionHeadDim
+        let n = input.rows
+        var hidden = input
+        let x = Ops.rmsNorm(hidden, weight: layer.inputNorm, eps: eps)
+        var q = Linear.apply(x, layer.q, bias: layer.qBias)
+        var k = Linear.apply(x, layer.k, bias: layer.kBias)
+        let v = Linear.apply(x, layer.v, bias: layer.vBias)
+        rope.apply(&q, positions: positions)
+        rope.apply(&k, positions: positions)
+        let offset = cache.length
+        cache.append(keys: k, values: v)
+        var attended = Tensor(zeros: [n, heads * d])
+        let total = cache.length
+        let width = cache.width
+        q.data.withUnsafeBufferPointer { qp in
+            attended.data.withUnsafeMutableBufferPointer { op in
+                cache.withBuffers { kp, vp in
+                    Attention.compute(q: .init(qp.baseAddress!, rowStride: heads * d),
+                                      k: .init(kp, rowStride: width), v: .init(vp, rowStride: width),
+                                      out: op.baseAddress!, outStride: heads * d,
+                                      queries: n, keys: total, heads: heads, kvHeads: kvHeads, headDim: d,
+                                      scale: 1 / Float(d).squareRoot(), causalOffset: offset)
+                }
+            }
+        }
+        Ops.add(&hidden, Linear.apply(attended, layer.o))
+        let y = Ops.rmsNorm(hidden, weight: layer.postAttentionNorm, eps: eps)
+        let activated = Ops.swiglu(gate: Linear.apply(y, layer.gate), up: Linear.apply(y, layer.up))
+        Ops.add(&hidden, Linear.apply(activated, layer.down))
+        return hidden
+    }
+}
