@@ -5,7 +5,7 @@ APT_PACKAGES := libopenblas-dev libjpeg62-turbo-dev libpng-dev libwebp-dev pkg-c
 MODEL ?= Tests/Fixtures/qwen2/gqa-f32
 PROMPT ?= Write a haiku about looms.
 
-.PHONY: deps build release test demo clean
+.PHONY: deps build release test demo clean fixtures
 
 ## deps: install the Debian packages Loom links against (only those missing).
 deps:
@@ -22,8 +22,16 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product loom
 
+## fixtures: unpack the committed, gzipped test fixtures (only when missing or older than the .gz).
+TOKENIZER_JSON := Tests/Fixtures/tokenizer/qwen/tokenizer.json
+fixtures: $(TOKENIZER_JSON)
+
+$(TOKENIZER_JSON): $(TOKENIZER_JSON).gz
+	gunzip -kf $<
+	touch $@
+
 ## test: build and run every test (unit, reference parity, end-to-end CLI).
-test: deps release
+test: deps release fixtures
 	LOOM_BINARY=$$(pwd)/.build/release/loom $(SWIFT) test
 
 ## demo: the main job — generate with the bundled model (MODEL=DIR for real weights).
