@@ -34,15 +34,7 @@ public final class Checkpoint: @unchecked Sendable {
             files.append(file)
             for name in file.entries.keys { location[name] = 0 }
         } else {
-            let others = (try? fm.contentsOfDirectory(atPath: directory.path))?.filter { $0.hasSuffix(".safetensors") }.sorted() ?? []
-            guard !others.isEmpty else {
-                throw CheckpointError.missingFile(directory.appendingPathComponent("model.safetensors").path)
-            }
-            for (i, name) in others.enumerated() {
-                let file = try SafeTensorsFile(path: directory.appendingPathComponent(name).path)
-                files.append(file)
-                for tensor in file.entries.keys { location[tensor] = i }
-            }
+            throw CheckpointError.missingFile(single.path)
         }
         self.files = files
         self.location = location

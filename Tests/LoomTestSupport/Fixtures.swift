@@ -1,0 +1,52 @@
+import Foundation
+import LoomCheckpoint
+import LoomCore
+
+/// Paths and readers for the reference fixtures under `Tests/Fixtures` (made by `tools/reference`).
+public enum Fixtures {
+    /// The repository root.
+    public static let repositoryRoot: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
+        }
+        fatalError("Package.swift not found above \(#filePath)")
+    }()
+
+    /// `Tests/Fixtures/<relative>`.
+    public static func url(_ relative: String) -> URL {
+        repositoryRoot.appendingPathComponent("Tests/Fixtures").appendingPathComponent(relative)
+    }
+
+    /// A fixture's `reference.json` as a dictionary.
+    public static func referenceJSON(_ directory: URL) throws -> [String: Any] {
+        let data = try Data(contentsOf: directory.appendingPathComponent("reference.json"))
+        return try JSONSerialization.jsonObject(with: data) as! [String: Any]
+    }
+
+    /// A tensor of a fixture's `reference.safetensors`.
+    public static func referenceTensor(_ directory: URL, _ name: String) throws -> Tensor {
+        let file = try SafeTensorsFile(path: directory.appendingPathComponent("reference.safetensors").path)
+        guard let weight = file.weight(name) else { throw CheckpointError.missingTensor(name) }
+        return weight.tensor()
+    }
+
+    /// Integer list stored under `key` of a JSON object.
+    public static func ints(_ object: [String: Any], _ key: String) -> [Int] {
+        (object[key] as? [Any] ?? []).compactMap { ($0 as? NSNumber)?.intValue }
+    }
+
+    /// A temporary directory holding copies of `directory`'s files (for tests that break a file).
+    public static func copy(_ directory: URL) throws -> URL {
+        let target = FileManager.default.temporaryDirectory.appendingPathComponent("loom-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: directory, to: target)
+        return target
+    }
+}
+
+/// Largest absolute element-wise difference of two equally sized arrays.
+public func maxAbsDifference<A: Collection, B: Collection>(_ a: A, _ b: B) -> Float where A.Element == Float, B.Element == Float {
+    precondition(a.count == b.count, "maxAbsDifference: \(a.count) vs \(b.count) elements")
+    return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
+}
