@@ -70,9 +70,4 @@ public final class Checkpoint: @unchecked Sendable {
         guard w.shape == shape else { throw CheckpointError.shapeMismatch(tensor: name, expected: shape, actual: w.shape) }
         return w
     }
-
-    /// The stored 1-D tensor `name` widened to f32, checked to have `count` elements.
-    public func vector(_ name: String, count: Int) throws -> [Float] {
-        try weight(name, shape: [count]).floats()
-    }
 }

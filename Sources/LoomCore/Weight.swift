@@ -103,3 +103,11 @@ public final class OwnedBuffer: @unchecked Sendable {
 
     deinit { pointer.deallocate() }
 }
+
+extension Weight {
+    /// The same bytes seen with another shape of equal element count (e.g. a convolution kernel as a matrix).
+    public func reshaped(_ newShape: [Int]) -> Weight {
+        precondition(newShape.reduce(1, *) == count, "Weight \(name): cannot view \(shape) as \(newShape)")
+        return Weight(name: name, dtype: dtype, shape: newShape, bytes: bytes, owner: owner)
+    }
+}

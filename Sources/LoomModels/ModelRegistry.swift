@@ -24,6 +24,10 @@ public enum ModelRegistry {
             let configuration = try ConfigFile.read(Qwen2Configuration.self, named: "config.json", in: directory)
             return try Qwen2Model(configuration: configuration, checkpoint: checkpoint)
         },
+        "llava": { directory, checkpoint in
+            let configuration = try ConfigFile.read(LlavaConfiguration.self, named: "config.json", in: directory)
+            return try LlavaModel(configuration: configuration, source: checkpoint)
+        },
     ]
     private static let lock = NSLock()
 

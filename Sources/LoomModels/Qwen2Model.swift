@@ -38,7 +38,7 @@ public final class Qwen2Model: LanguageModel, @unchecked Sendable {
     let rope: RotaryEmbedding
 
     /// Loads the decoder from `checkpoint`, checking every tensor's shape against `configuration`.
-    public init(configuration: Qwen2Configuration, checkpoint: Checkpoint, names: TensorNames = .causalLM) throws {
+    public init(configuration: Qwen2Configuration, checkpoint: any TensorSource, names: TensorNames = .causalLM) throws {
         try configuration.validate()
         self.configuration = configuration
         let h = configuration.hiddenSize
@@ -47,11 +47,7 @@ public final class Qwen2Model: LanguageModel, @unchecked Sendable {
         let d = configuration.attentionHeadDim
         let ff = configuration.intermediateSize
         let p = names.decoderPrefix
-        let embed = try checkpoint.weight(p + "embed_tokens.weight")
-        guard embed.shape.count == 2, embed.shape[1] == h, embed.shape[0] >= configuration.vocabSize else {
-            throw CheckpointError.shapeMismatch(tensor: p + "embed_tokens.weight",
-                                               expected: [configuration.vocabSize, h], actual: embed.shape)
-        }
+        let embed = try checkpoint.weight(p + "embed_tokens.weight", shape: [configuration.vocabSize, h])
         embedTokens = embed
         layers = try (0..<configuration.numHiddenLayers).map { i in
             let l = "\(p)layers.\(i)."

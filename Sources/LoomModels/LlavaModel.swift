@@ -1,0 +1,118 @@
+import Foundation
+import LoomCheckpoint
+import LoomCore
+
+/// LLaVA (`LlavaForConditionalGeneration`): SigLIP features of each image, projected to the decoder's width,
+/// replace the image's run of `<image>` tokens in the embedded prompt; positions stay plain `0..<L`.
+public final class LlavaModel: LoadedModel, @unchecked Sendable {
+    public let configuration: LlavaConfiguration
+    public let decoder: Qwen2Model
+    public let visionTower: SiglipVisionTower
+    public let projector: MultimodalProjector
+    /// Where the tensors were found.
+    public let layout: LlavaTensorLayout
+
+    /// Builds the model from `source`, finding the tensor layout (HF legacy, transformers ≥ 4.52, v5) itself.
+    public init(configuration: LlavaConfiguration, source: any TensorSource) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        let layout = try LlavaTensorLayout.detect(in: source)
+        self.layout = layout
+        var text = configuration.textConfig
+        text.tieWordEmbeddings = text.tieWordEmbeddings || configuration.tieWordEmbeddings
+        decoder = try Qwen2Model(configuration: text, checkpoint: source,
+                                 names: .init(decoderPrefix: layout.decoderPrefix, lmHead: layout.lmHead))
+        visionTower = try SiglipVisionTower(configuration: configuration.visionConfig, source: source,
+                                            prefix: layout.visionPrefix, featureLayers: configuration.visionFeatureLayers)
+        projector = try MultimodalProjector(source: source, first: layout.projectorFirst, second: layout.projectorSecond,
+                                            inputWidth: visionTower.featureWidth, outputWidth: text.hiddenSize,
+                                            activation: configuration.projectorHiddenAct,
+                                            bias: configuration.multimodalProjectorBias)
+    }
+
+    public var modelType: String { configuration.modelType }
+    public var languageModel: any LanguageModel { decoder }
+
+    /// Decoder-ready features of a batch of preprocessed images (`[images, 3, size, size]`):
+    /// `[images * imageTokenCount, hiddenSize]`, image after image, patches row-major.
+    public func imageFeatures(_ pixels: Tensor) throws -> Tensor {
+        var features = try visionTower(pixels)
+        if configuration.visionFeatureSelectStrategy == "default" {
+            let images = pixels.shape[0], patches = configuration.visionConfig.patchCount
+            var kept: [Float] = []
+            kept.reserveCapacity(images * (patches - 1) * features.columns)
+            for image in 0..<images {
+                kept.append(contentsOf: features.rows((image * patches + 1)..<((image + 1) * patches)).data)
+            }
+            features = Tensor(shape: [images * (patches - 1), features.columns], data: kept)
+        }
+        return projector(features)
+    }
+
+    /// The embedded prompt: token embeddings with every `<image>` position replaced, in order, by the rows
+    /// of `imageFeatures`. The number of `<image>` tokens must equal the number of feature rows.
+    public func embed(ids: [Int], imageFeatures: Tensor?) throws -> Tensor {
+        let slots = ids.indices.filter { ids[$0] == configuration.imageTokenIndex }
+        let rows = imageFeatures?.rows ?? 0
+        guard slots.count == rows else {
+            let perImage = configuration.imageTokenCount
+            throw ModelError.invalidInput("the prompt has \(slots.count) image tokens (\(Double(slots.count) / Double(perImage)) images of \(perImage)) "
+                + "but the images give \(rows) feature rows (\(rows / max(perImage, 1)) images)")
+        }
+        for id in ids where id < 0 || id >= decoder.vocabularySize {
+            throw ModelError.invalidInput("token id \(id) is outside the vocabulary of \(decoder.vocabularySize)")
+        }
+        var embeddings = decoder.embed(ids)
+        if let imageFeatures {
+            let h = decoder.hiddenSize
+            guard imageFeatures.columns == h else {
+                throw ModelError.invalidInput("image features are \(imageFeatures.columns) wide, the decoder needs \(h)")
+            }
+            embeddings.data.withUnsafeMutableBufferPointer { ep in
+                imageFeatures.data.withUnsafeBufferPointer { fp in
+                    for (row, position) in slots.enumerated() {
+                        (ep.baseAddress! + position * h).update(from: fp.baseAddress! + row * h, count: h)
+                    }
+                }
+            }
+        }
+        return embeddings
+    }
+}
+
+/// The tensor-name prefixes of a LLaVA checkpoint, which differ between transformers versions and the
+/// original LLaVA-NeXT code.
+public struct LlavaTensorLayout: Sendable, Equatable {
+    public let decoderPrefix: String
+    public let lmHead: String
+    public let visionPrefix: String
+    public let projectorFirst: String
+    public let projectorSecond: String
+
+    static let decoderPrefixes = ["language_model.model.", "model.language_model.", "model."]
+    static let lmHeads = ["language_model.lm_head.weight", "lm_head.weight"]
+    static let visionPrefixes = ["vision_tower.vision_model.", "model.vision_tower.vision_model.", "vision_tower.",
+                                 "model.vision_tower.", "model.vision_tower.vision_tower.vision_model."]
+    static let projectors = [("multi_modal_projector.linear_1", "multi_modal_projector.linear_2"),
+                             ("model.multi_modal_projector.linear_1", "model.multi_modal_projector.linear_2"),
+                             ("model.mm_projector.0", "model.mm_projector.2")]
+
+    /// Finds which naming `source` uses; a missing part is an error naming what was looked for.
+    public static func detect(in source: any TensorSource) throws -> LlavaTensorLayout {
+        guard let decoder = decoderPrefixes.first(where: { source.contains($0 + "embed_tokens.weight") }) else {
+            throw ModelError.invalidConfiguration("checkpoint has no decoder weights (looked for embed_tokens.weight under "
+                + decoderPrefixes.joined(separator: ", ") + ")")
+        }
+        guard let vision = visionPrefixes.first(where: { source.contains($0 + "embeddings.patch_embedding.weight") }) else {
+            throw ModelError.invalidConfiguration("checkpoint has no vision tower weights (looked for embeddings.patch_embedding.weight under "
+                + visionPrefixes.joined(separator: ", ") + ")")
+        }
+        guard let projector = projectors.first(where: { source.contains($0.0 + ".weight") }) else {
+            throw ModelError.invalidConfiguration("checkpoint has no projector weights (looked for "
+                + projectors.map { $0.0 + ".weight" }.joined(separator: ", ") + ")")
+        }
+        let head = lmHeads.first(where: { source.contains($0) }) ?? lmHeads[0]
+        return LlavaTensorLayout(decoderPrefix: decoder, lmHead: head, visionPrefix: vision,
+                                 projectorFirst: projector.0, projectorSecond: projector.1)
+    }
+}

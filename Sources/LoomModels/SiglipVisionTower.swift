@@ -1,0 +1,168 @@
+import LoomCheckpoint
+import LoomCore
+
+/// The SigLIP vision encoder: a strided convolution into patches plus learned position embeddings, then
+/// pre-LayerNorm transformer layers with unmasked attention and a GELU MLP. LLaVA reads a hidden state
+/// (no post-LayerNorm, no pooling head), so only the layers up to the one read are built and run.
+public final class SiglipVisionTower: @unchecked Sendable {
+    struct Layer {
+        let norm1Weight: [Float], norm1Bias: [Float]
+        let q: Weight, k: Weight, v: Weight, out: Weight
+        let qBias: [Float], kBias: [Float], vBias: [Float], outBias: [Float]
+        let norm2Weight: [Float], norm2Bias: [Float]
+        let fc1: Weight, fc2: Weight
+        let fc1Bias: [Float], fc2Bias: [Float]
+    }
+
+    public let configuration: SiglipVisionConfiguration
+    /// Hidden states that are read, as indices into `hidden_states` (0 = embeddings, k = output of layer k).
+    public let featureLayers: [Int]
+    let patchWeight: Weight
+    let patchBias: [Float]
+    let positionEmbedding: Tensor
+    let layers: [Layer]
+
+    /// Loads the tower's tensors under `prefix` (e.g. `vision_tower.vision_model.`), building only the layers
+    /// needed for the hidden states `featureLayers` (negative indices count from the end, as in Python).
+    public init(configuration: SiglipVisionConfiguration, source: any TensorSource, prefix: String, featureLayers: [Int]) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        let stateCount = configuration.numHiddenLayers + 1
+        let resolved = try featureLayers.map { index -> Int in
+            let i = index < 0 ? stateCount + index : index
+            guard i >= 0 && i < stateCount else {
+                throw ModelError.invalidConfiguration("vision_feature_layer \(index) is out of range for \(configuration.numHiddenLayers) vision layers")
+            }
+            return i
+        }
+        self.featureLayers = resolved
+        let h = configuration.hiddenSize, ff = configuration.intermediateSize
+        let c = configuration.numChannels, p = configuration.patchSize
+        let conv = try source.weight(prefix + "embeddings.patch_embedding.weight", shape: [h, c, p, p])
+        patchWeight = conv.reshaped([h, c * p * p])
+        patchBias = try source.vector(prefix + "embeddings.patch_embedding.bias", count: h)
+        positionEmbedding = try source.weight(prefix + "embeddings.position_embedding.weight",
+                                              shape: [configuration.patchCount, h]).tensor()
+        let needed = resolved.max() ?? 0
+        layers = try (0..<needed).map { i in
+            let l = "\(prefix)encoder.layers.\(i)."
+            return Layer(
+                norm1Weight: try source.vector(l + "layer_norm1.weight", count: h),
+                norm1Bias: try source.vector(l + "layer_norm1.bias", count: h),
+                q: try source.weight(l + "self_attn.q_proj.weight", shape: [h, h]),
+                k: try source.weight(l + "self_attn.k_proj.weight", shape: [h, h]),
+                v: try source.weight(l + "self_attn.v_proj.weight", shape: [h, h]),
+                out: try source.weight(l + "self_attn.out_proj.weight", shape: [h, h]),
+                qBias: try source.vector(l + "self_attn.q_proj.bias", count: h),
+                kBias: try source.vector(l + "self_attn.k_proj.bias", count: h),
+                vBias: try source.vector(l + "self_attn.v_proj.bias", count: h),
+                outBias: try source.vector(l + "self_attn.out_proj.bias", count: h),
+                norm2Weight: try source.vector(l + "layer_norm2.weight", count: h),
+                norm2Bias: try source.vector(l + "layer_norm2.bias", count: h),
+                fc1: try source.weight(l + "mlp.fc1.weight", shape: [ff, h]),
+                fc2: try source.weight(l + "mlp.fc2.weight", shape: [h, ff]),
+                fc1Bias: try source.vector(l + "mlp.fc1.bias", count: ff),
+                fc2Bias: try source.vector(l + "mlp.fc2.bias", count: h))
+        }
+    }
+
+    /// Width of the features it returns (hidden size × number of layers read).
+    public var featureWidth: Int { configuration.hiddenSize * featureLayers.count }
+
+    /// Features of a batch of images (`pixels`: `[images, channels, size, size]`), as
+    /// `[images * patchCount, featureWidth]`: the selected hidden states, concatenated along features.
+    public func callAsFunction(_ pixels: Tensor) throws -> Tensor {
+        let c = configuration.numChannels, s = configuration.imageSize
+        guard pixels.shape.count == 4, pixels.shape[1] == c, pixels.shape[2] == s, pixels.shape[3] == s else {
+            throw ModelError.invalidInput("vision tower expects pixels [images, \(c), \(s), \(s)], got \(pixels.shape)")
+        }
+        let images = pixels.shape[0]
+        var hidden = embed(pixels, images: images)
+        var selected: [Int: Tensor] = [:]
+        if featureLayers.contains(0) { selected[0] = hidden }
+        for (i, layer) in layers.enumerated() {
+            hidden = run(layer, hidden, images: images)
+            if featureLayers.contains(i + 1) { selected[i + 1] = hidden }
+        }
+        if featureLayers.count == 1 { return selected[featureLayers[0]]! }
+        return concatenateColumns(featureLayers.map { selected[$0]! })
+    }
+
+    /// Patch embedding (the convolution as a product over unfolded patches) plus position embeddings.
+    func embed(_ pixels: Tensor, images: Int) -> Tensor {
+        let c = configuration.numChannels, s = configuration.imageSize, p = configuration.patchSize
+        let side = configuration.patchesPerSide, count = configuration.patchCount
+        let width = c * p * p
+        var patches = [Float](repeating: 0, count: images * count * width)
+        pixels.data.withUnsafeBufferPointer { src in
+            patches.withUnsafeMutableBufferPointer { dst in
+                let input = src.baseAddress!, output = dst.baseAddress!
+                Parallel.forEachChunk(images * count, costPerItem: width) { range in
+                    for row in range {
+                        let image = row / count, patch = row % count
+                        let py = (patch / side) * p, px = (patch % side) * p
+                        var o = output + row * width
+                        for channel in 0..<c {
+                            let plane = input + (image * c + channel) * s * s
+                            for ky in 0..<p {
+                                let line = plane + (py + ky) * s + px
+                                o.update(from: line, count: p)
+                                o += p
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var hidden = Linear.apply(Tensor(shape: [images * count, width], data: patches), patchWeight, bias: patchBias)
+        let h = configuration.hiddenSize
+        hidden.data.withUnsafeMutableBufferPointer { hp in
+            positionEmbedding.data.withUnsafeBufferPointer { pp in
+                for row in 0..<(images * count) {
+                    let target = hp.baseAddress! + row * h, position = pp.baseAddress! + (row % count) * h
+                    for j in 0..<h { target[j] += position[j] }
+                }
+            }
+        }
+        return hidden
+    }
+
+    func run(_ layer: Layer, _ input: Tensor, images: Int) -> Tensor {
+        let h = configuration.hiddenSize, heads = configuration.numAttentionHeads, d = configuration.headDim
+        let count = configuration.patchCount
+        let eps = Float(configuration.layerNormEps)
+        var hidden = input
+        let x = Ops.layerNorm(hidden, weight: layer.norm1Weight, bias: layer.norm1Bias, eps: eps)
+        let q = Linear.apply(x, layer.q, bias: layer.qBias)
+        let k = Linear.apply(x, layer.k, bias: layer.kBias)
+        let v = Linear.apply(x, layer.v, bias: layer.vBias)
+        var attended = Tensor(zeros: [images * count, h])
+        q.data.withUnsafeBufferPointer { qp in k.data.withUnsafeBufferPointer { kp in v.data.withUnsafeBufferPointer { vp in
+            attended.data.withUnsafeMutableBufferPointer { op in
+                for image in 0..<images {
+                    let offset = image * count * h
+                    Attention.compute(q: .init(qp.baseAddress! + offset, rowStride: h), k: .init(kp.baseAddress! + offset, rowStride: h),
+                                      v: .init(vp.baseAddress! + offset, rowStride: h), out: op.baseAddress! + offset, outStride: h,
+                                      queries: count, keys: count, heads: heads, kvHeads: heads, headDim: d,
+                                      scale: 1 / Float(d).squareRoot(), causalOffset: nil)
+                }
+            }
+        }}}
+        Ops.add(&hidden, Linear.apply(attended, layer.out, bias: layer.outBias))
+        let y = Ops.layerNorm(hidden, weight: layer.norm2Weight, bias: layer.norm2Bias, eps: eps)
+        var mlp = Linear.apply(y, layer.fc1, bias: layer.fc1Bias)
+        if configuration.hiddenAct == "gelu" { Ops.map(&mlp, Ops.geluErf) } else { Ops.map(&mlp, Ops.geluTanh) }
+        Ops.add(&hidden, Linear.apply(mlp, layer.fc2, bias: layer.fc2Bias))
+        return hidden
+    }
+}
+
+/// Row-wise concatenation of equally tall tensors along their last dimension.
+func concatenateColumns(_ parts: [Tensor]) -> Tensor {
+    let rows = parts[0].rows
+    let width = parts.reduce(0) { $0 + $1.columns }
+    var out = [Float]()
+    out.reserveCapacity(rows * width)
+    for r in 0..<rows { for part in parts { out.append(contentsOf: part.row(r)) } }
+    return Tensor(shape: [rows, width], data: out)
+}
