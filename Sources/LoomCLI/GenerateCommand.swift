@@ -1,16 +1,13 @@
 import ArgumentParser
 import Foundation
 import LoomGeneration
-import LoomModels
+import LoomKit
 
-/// `loom generate`: text generation from a prompt.
+/// `loom generate`: a reply to a prompt of text and images.
 struct GenerateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "generate", abstract: "Generate a reply to a prompt.")
+    static let configuration = CommandConfiguration(commandName: "generate", abstract: "Generate a reply to a prompt of text and images.")
 
-    @Option(help: "Model directory (config.json, *.safetensors, tokenizer.json).") var model: String
-    @Option(help: "The user's message (or the whole prompt with --raw).") var prompt: String
-    @Option(help: "System prompt (default: Qwen's \"You are a helpful assistant.\").") var system: String?
-    @Flag(help: "Use the prompt as is, without the ChatML chat format.") var raw = false
+    @OptionGroup var input: PromptOptions
     @Option(name: .customLong("max-tokens"), help: "Most tokens to generate.") var maxTokens: Int?
     @Option(help: "Sampling temperature (0 = greedy).") var temperature: Float?
     @Option(name: .customLong("top-k"), help: "Sample from the k most likely tokens (0 = all).") var topK: Int?
@@ -22,15 +19,10 @@ struct GenerateCommand: ParsableCommand {
 
     enum OutputFormat: String, ExpressibleByArgument { case text, json }
 
-    func validate() throws {
-        if prompt.isEmpty { throw ValidationError("empty prompt: --prompt needs some text") }
-    }
-
     func run() throws {
-        let session = try ModelSession(path: model)
-        let text = raw ? prompt : ChatML.render([.init(role: "user", content: prompt)], system: system ?? ChatML.defaultSystemPrompt)
-        let promptIDs = session.tokenizer.encode(text)
-        var parameters = session.generationConfiguration.parameters(fallbackEOS: session.model.languageModel.eosTokenIDs)
+        let loom = try input.loadModel()
+        let rendered = try input.render(with: loom)
+        var parameters = loom.defaultParameters
         if let maxTokens { parameters.maxNewTokens = maxTokens }
         if let temperature { parameters.temperature = temperature }
         if let topK { parameters.topK = topK }
@@ -38,21 +30,19 @@ struct GenerateCommand: ParsableCommand {
         parameters.seed = seed
         parameters.stopStrings = stopStrings
         parameters.topLogprobs = logprobs
-        let generator = Generator(model: session.model.languageModel, tokenizer: session.tokenizer)
         let streaming = output == .text
-        var result = try generator.generate(promptIDs: promptIDs, parameters: parameters) { token in
+        let result = try loom.generate(rendered, parameters: parameters) { token in
             if streaming { writeOut(token.text) }
         }
-        result.timings.loadMs = session.loadMs
         switch output {
         case .text:
             writeOut("\n")
             let t = result.timings
-            writeError(String(format: "[load %.0f ms · prefill %d tokens in %.0f ms (%.1f tok/s) · decode %d tokens in %.0f ms (%.1f tok/s) · %@]",
-                              t.loadMs, t.prefillTokens, t.prefillMs, t.prefillTokensPerSecond,
+            writeError(String(format: "[load %.0f ms · images %d in %.0f ms · prefill %d tokens in %.0f ms (%.1f tok/s) · decode %d tokens in %.0f ms (%.1f tok/s) · %@]",
+                              t.loadMs, rendered.images.count, t.encodeMs, t.prefillTokens, t.prefillMs, t.prefillTokensPerSecond,
                               t.decodeTokens, t.decodeMs, t.decodeTokensPerSecond, result.finishReason.rawValue))
         case .json:
-            try printJSON(GenerateOutput(result: result, promptIDs: promptIDs))
+            try printJSON(GenerateOutput(result: result, promptIDs: rendered.ids))
         }
     }
 }
