@@ -112,10 +112,11 @@ func elapsedMs(_ start: DispatchTime) -> Double {
 /// The process's peak resident set size in MiB.
 func peakResidentMiB() -> Double {
     var usage = rusage()
-    getrusage(RUSAGE_SELF, &usage)
     #if os(Linux)
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
     return Double(usage.ru_maxrss) / 1024
     #else
+    getrusage(RUSAGE_SELF, &usage)
     return Double(usage.ru_maxrss) / 1024 / 1024
     #endif
 }

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+import LoomTestSupport
+
+/// `loom generate`, `tokenize`, `detokenize` run as processes on the tiny reference checkpoints.
+@Suite struct TextGenerationCLITests {
+    let model = Fixtures.url("qwen2/gqa-f32").path
+
+    @Test func generateJSONMatchesTransformersGreedy() throws {
+        let chat = try Fixtures.referenceJSON(Fixtures.url("qwen2/gqa-f32"))["chat"] as! [String: Any]
+        let run = try CLI.run(["generate", "--model", model, "--prompt", chat["prompt"] as! String,
+                               "--max-tokens", "32", "--output", "json", "--logprobs", "2"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try run.json()
+        #expect(Fixtures.ints(json, "prompt_token_ids") == Fixtures.ints(chat, "prompt_ids"))
+        var expected = Fixtures.ints(chat, "greedy_ids")
+        if expected.last == 514 { expected.removeLast() }
+        #expect(Fixtures.ints(json, "token_ids") == expected)
+        let logprobs = try #require(json["logprobs"] as? [[String: Any]])
+        #expect(logprobs.count == expected.count)
+        #expect((logprobs.first?["top"] as? [Any])?.count == 2)
+        let timings = try #require(json["timings"] as? [String: Any])
+        for key in ["load_ms", "prefill_ms", "decode_ms", "prefill_tokens_per_s", "decode_tokens_per_s"] {
+            #expect((timings[key] as? NSNumber)?.doubleValue ?? -1 >= 0, "timing \(key)")
+        }
+    }
+
+    @Test func streamedTextEqualsJSONText() throws {
+        let args = ["generate", "--model", model, "--prompt", "Tell me about weaving.", "--max-tokens", "20"]
+        let text = try CLI.run(args)
+        let json = try CLI.run(args + ["--output", "json"]).json()
+        #expect(text.status == 0)
+        #expect(text.stdout == (json["text"] as! String) + "\n")
+        #expect(text.stderr.contains("prefill"))
+    }
+
+    @Test func tokenizeAndDetokenizeRoundTrip() throws {
+        let run = try CLI.run(["tokenize", "--model", model, "<|im_start|>user\nHi there<|im_end|>"])
+        #expect(run.status == 0)
+        let ids = Fixtures.ints(try run.json(), "ids")
+        #expect(ids.first == 513 && ids.last == 514)
+        let plain = Fixtures.ints(try CLI.run(["tokenize", "--model", model, "--no-special", "<|im_start|>"]).json(), "ids")
+        #expect(!plain.contains(513))
+        let back = try CLI.run(["detokenize", "--model", model] + ids.map(String.init))
+        #expect(back.stdout == "<|im_start|>user\nHi there<|im_end|>\n")
+    }
+
+    /// Each failure exits non-zero with a one-line message that names the cause.
+    @Test(arguments: [
+        (["generate", "--model", "/nonexistent/model", "--prompt", "hi"], "/nonexistent/model"),
+        (["generate", "--model", Fixtures.url("qwen2/gqa-f32").path, "--prompt", ""], "empty prompt"),
+        (["generate", "--model", Fixtures.url("qwen2/gqa-f32").path, "--raw", "--prompt", String(repeating: "a b ", count: 400)], "context"),
+        (["generate", "--model", Fixtures.url("qwen2/gqa-f32").path, "--prompt", "hi", "--top-p", "0"], "top-p"),
+        (["detokenize", "--model", Fixtures.url("qwen2/gqa-f32").path, "99999"], "99999"),
+    ])
+    func failuresAreOneLineErrors(arguments: [String], mentions: String) throws {
+        let run = try CLI.run(arguments)
+        #expect(run.status != 0)
+        let lines = run.stderr.split(separator: "\n").filter { !$0.isEmpty }
+        #expect(lines.count >= 1)
+        #expect(lines.first?.contains(mentions) == true, "stderr: \(run.stderr)")
+        #expect(!run.stderr.contains("Fatal error"))
+    }
+
+    @Test func unknownModelTypeAndCorruptWeights() throws {
+        let dir = try Fixtures.copy(Fixtures.url("qwen2/gqa-f32"))
+        let config = dir.appendingPathComponent("config.json")
+        let original = try Data(contentsOf: config)
+        try Data(String(decoding: original, as: UTF8.self).replacingOccurrences(of: "\"qwen2\"", with: "\"mamba\"").utf8).write(to: config)
+        let unknown = try CLI.run(["generate", "--model", dir.path, "--prompt", "hi"])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("unknown model_type 'mamba'"))
+        try original.write(to: config)
+        let weights = dir.appendingPathComponent("model.safetensors")
+        let data = try Data(contentsOf: weights)
+        try data.prefix(data.count / 2).write(to: weights)
+        let truncated = try CLI.run(["generate", "--model", dir.path, "--prompt", "hi"])
+        #expect(truncated.status != 0)
+        #expect(truncated.stderr.contains("truncated"))
+    }
+}
