@@ -36,9 +36,11 @@ def summary(roots: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", nargs="*", choices=["qwen2", "llava"], help="fixture families (default: all)")
+    parser.add_argument("which", nargs="*", help="fixture families: qwen2, llava (default: both)")
     args = parser.parse_args()
     which = args.which or ["qwen2", "llava"]
+    if unknown := set(which) - {"qwen2", "llava"}:
+        parser.error(f"unknown fixture family: {sorted(unknown)}")
     torch.manual_seed(0)
     torch.set_grad_enabled(False)
     if "qwen2" in which:
