@@ -102,6 +102,11 @@ enum TokenizerFixtures {
         return result + String(run).precomposedStringWithCanonicalMapping
     }
 
+    /// Exact equality of the scalars (`String.==` would accept canonically equivalent text).
+    static func identical(_ first: String, _ second: String) -> Bool {
+        first.utf8.elementsEqual(second.utf8)
+    }
+
     /// A readable description of the first few `(line, expected, got)` mismatches.
     static func report(_ mismatches: [(EncodedLine, [Int])], of total: Int) -> String {
         let shown = mismatches.prefix(5).map { line, got in

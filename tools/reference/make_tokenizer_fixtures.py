@@ -4,6 +4,7 @@
   unpacks the json next to it),
 - `Tests/Fixtures/tokenizer/corpus.jsonl`: varied lines `{"text": ..., "ids": [...]}` with HF `tokenizers` ids,
 - `Tests/Fixtures/tokenizer/decode.jsonl`: random id sequences and HF's (lossy UTF-8) decode of them,
+- `Tests/Fixtures/tokenizer/pretokenize.jsonl`: NFC text and HF's Qwen2 pre-tokenizer pieces of it,
 - `Tests/Fixtures/tokenizer/special_as_text.jsonl`: lines encoded with special tokens treated as text,
 - `Tests/Fixtures/tokenizer/tiny/`: the 512-rank vocabulary (+4 specials at 512..515) and its own small corpus.
 
@@ -289,7 +290,7 @@ FIXED_LINES = [
     "<|im_start|>assistant\n",
     "<|im_start|>user\nCompare <image> with <image>. What changed?<|im_end|>\n<|im_start|>assistant\n",
     "foo<image>bar", "<image><image><image>", "<image>\u0338", "e\u0301", "\u1100\u1161\u11a8", "A\u030a\u212b",
-    "x'ſam it'S THEY'LL we'Re I'M you'VE she'D 'll 's", "a" * 300, " " * 500 + "x", "\t" * 40, "\n" * 30 + "x",
+    "x'ſam it'S THEY'LL we'Re I'M you'VE she'D 'll 's", "'ſ", "'ſſ", "'ſt", "x'ſ'ſ", "'ß'ẞ'ﬅ'ﬆ'K'Å", "a" * 300, " " * 500 + "x", "\t" * 40, "\n" * 30 + "x",
     "9" * 200, "😀" * 50, "\ufffd\ufffd", "\U0010fffd", "hello\u2028world\u2029!", "¿Qué tal? ¡Bien!",
 ]
 
@@ -333,6 +334,18 @@ def write_special_as_text(path: Path, tokenizer, seed: int, count: int) -> None:
         tokenizer.encode_special_tokens = False
 
 
+def write_pretokenize_cases(path: Path, tokenizer, lines: list[str]) -> None:
+    """NFC-normalized lines and the pieces HF's Qwen2 pre-tokenizer splits them into (checks the regex itself,
+    including splits that BPE happens to make invisible in the ids, such as the "'ſ" contraction)."""
+    with path.open("w", encoding="utf-8", newline="\n") as f:
+        for text in lines:
+            normalized = tokenizer.normalizer.normalize_str(text)
+            pieces = [normalized[start:end] for _, (start, end) in tokenizer.pre_tokenizer.pre_tokenize_str(normalized)]
+            if "".join(pieces) != normalized:
+                raise AssertionError(f"pieces do not tile {normalized!r}")
+            f.write(json.dumps({"text": normalized, "pieces": pieces}, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
 def write_gzip(source: Path, target: Path) -> None:
     buffer = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=9) as gz:
@@ -350,6 +363,7 @@ def main() -> None:
     write_corpus(OUT / "corpus.jsonl", qwen, corpus_lines(seed=20240624, scale=1.0))
     write_decode_cases(OUT / "decode.jsonl", qwen, seed=5, count=400)
     write_special_as_text(OUT / "special_as_text.jsonl", qwen, seed=11, count=100)
+    write_pretokenize_cases(OUT / "pretokenize.jsonl", qwen, corpus_lines(seed=3, scale=0.12))
 
     tiny = write_tokenizer_dir(tiny_dir, max_rank=512)
     write_corpus(tiny_dir / "corpus.jsonl", tiny, corpus_lines(seed=7, scale=0.03))
