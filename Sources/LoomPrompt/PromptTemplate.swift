@@ -15,12 +15,15 @@ public enum PromptTemplate: String, Sendable, CaseIterable, Codable {
     /// The marker that stands for an image in text.
     public static let imageMarker = "<image>"
 
-    /// The template to use when none is named: `interleaved` when any text holds a marker, else `hf`.
+    /// The template to use when none is named: `interleaved` when some image stands after text in its message
+    /// (the user placed it), `hf` when every message's images lead it.
     public static func automatic(for conversation: Conversation) -> PromptTemplate {
-        let hasMarker = conversation.messages.contains { message in
-            message.content.contains { if case .text(let t) = $0 { return t.contains(imageMarker) } else { return false } }
+        let placed = conversation.messages.contains { message in
+            guard let firstText = message.content.firstIndex(where: { if case .text = $0 { return true } else { return false } })
+            else { return false }
+            return message.content[firstText...].contains { if case .image = $0 { return true } else { return false } }
         }
-        return hasMarker ? .interleaved : .hf
+        return placed ? .interleaved : .hf
     }
 
     /// Content parts for `text` and `images` given separately (as on a command line). Under `hf` the images come
