@@ -105,7 +105,7 @@ public final class Tokenizer: @unchecked Sendable {
 
     /// Normalizes, pre-tokenizes and BPE-merges one run of text between added tokens.
     private func appendTextTokens(_ raw: ArraySlice<UInt8>, to ids: inout [Int]) {
-        let utf8 = normalizesNFC ? Self.nfc(raw) : Array(raw)
+        let utf8 = normalizesNFC ? NFC.normalize(raw) : Array(raw)
         let (scalars, offsets) = UTF8Scanning.scalars(of: utf8)
         let classes = scalars.map(ScalarClass.of)
         var start = 0
@@ -113,12 +113,6 @@ public final class Tokenizer: @unchecked Sendable {
             model.appendTokens(forWord: utf8[offsets[start]..<offsets[end]], to: &ids)
             start = end
         }
-    }
-
-    /// NFC of UTF-8 text. Text below U+0300 (every byte < 0xCC) has nothing to compose and is returned as is.
-    private static func nfc(_ raw: ArraySlice<UInt8>) -> [UInt8] {
-        if !raw.contains(where: { $0 >= 0xCC }) { return Array(raw) }
-        return Array(String(decoding: raw, as: UTF8.self).precomposedStringWithCanonicalMapping.utf8)
     }
 
     // MARK: Decoding

@@ -16,20 +16,16 @@ import Testing
         #expect(mismatches.count == 0, Comment(rawValue: TokenizerFixtures.report(mismatches, of: lines.count)))
     }
 
-    /// decode(encode(x)) is x with each run between added tokens in NFC (added tokens come back verbatim).
+    /// decode(encode(x)) is x with each run between added tokens NFC-normalized (added tokens come back verbatim;
+    /// they are matched before normalization, so "<image>" + U+0338 does not become "<image≯"). The fixture holds
+    /// that text as HF decodes it.
     @Test func decodeOfEncodeIsNormalizedText() throws {
         let tokenizer = try TokenizerFixtures.qwen()
         let lines = try TokenizerFixtures.encodedLines("corpus.jsonl")
-        let added = Array(TokenizerFixtures.specialTokens.keys)
-        var failures: [String] = []
-        for line in lines {
-            let expected = TokenizerFixtures.normalizedRoundTrip(line.text, addedTokens: added)
-            let decoded = tokenizer.decode(tokenizer.encode(line.text))
-            if !TokenizerFixtures.identical(decoded, expected) {
-                failures.append("line \(line.number): \(line.text.debugDescription) → \(decoded.debugDescription)")
-            }
-        }
-        #expect(failures.count == 0, Comment(rawValue: "\(failures.count) lines: " + failures.prefix(5).joined(separator: "\n")))
+        #expect(lines.filter { !TokenizerFixtures.identical($0.decodedText, $0.text) }.count > 500)
+        let failures = lines.filter { !TokenizerFixtures.identical(tokenizer.decode(tokenizer.encode($0.text)), $0.decodedText) }
+        let shown = failures.prefix(5).map { "line \($0.number): \($0.text.debugDescription)" }
+        #expect(failures.count == 0, Comment(rawValue: shown.joined(separator: "\n")))
     }
 
     @Test func tinyVocabularyCorpusMatchesHF() throws {
@@ -53,5 +49,6 @@ import Testing
             return ids == line.ids ? nil : (line, ids)
         }
         #expect(mismatches.count == 0, Comment(rawValue: TokenizerFixtures.report(mismatches, of: lines.count)))
+        #expect(lines.allSatisfy { TokenizerFixtures.identical(tokenizer.decode($0.ids), $0.decodedText) })
     }
 }

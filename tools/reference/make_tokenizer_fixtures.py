@@ -2,7 +2,8 @@
 
 - `Tests/Fixtures/tokenizer/qwen/tokenizer.json.gz` + `tokenizer_config.json` (the full Qwen2 vocabulary; `make fixtures`
   unpacks the json next to it),
-- `Tests/Fixtures/tokenizer/corpus.jsonl`: varied lines `{"text": ..., "ids": [...]}` with HF `tokenizers` ids,
+- `Tests/Fixtures/tokenizer/corpus.jsonl`: varied lines `{"text": ..., "ids": [...]}` with HF `tokenizers` ids
+  (and `"decoded"`, HF's decode of the ids, where it differs from the text),
 - `Tests/Fixtures/tokenizer/decode.jsonl`: random id sequences and HF's (lossy UTF-8) decode of them,
 - `Tests/Fixtures/tokenizer/pretokenize.jsonl`: NFC text and HF's Qwen2 pre-tokenizer pieces of it,
 - `Tests/Fixtures/tokenizer/special_as_text.jsonl`: lines encoded with special tokens treated as text,
@@ -17,6 +18,7 @@ import gzip
 import io
 import json
 import random
+import re
 import shutil
 import tempfile
 import unicodedata
@@ -175,6 +177,27 @@ def combining(rng: random.Random) -> str:
     return text
 
 
+COMPOSING_MARKS = [chr(c) for c in range(0x300, 0x370)] + [
+    "\u05b0", "\u05bc", "\u064b", "\u0651", "\u093c", "\u094d", "\u0e38", "\u0f71", "\u0f72", "\u302a", "\u3099",
+    "\u309a", "\u0cd5", "\u0cc2", "\u09be", "\u09c7", "\u0b3e", "\u0dca", "\u0dcf", "\U0001d165", "\U0001d16d",
+]
+COMPOSING_BASES = list("aAeEoOuUiInNcCsSzZ ") + [
+    "\u0391", "\u03b1", "\u0415", "\u0435", "\u0928", "\u0b47", "\u0cbf", "\u0cc6", "\u09c7", "\u0dd9", "\u304b",
+    "\u30cf", "\u1100", "\u1112", "\u1161", "\u1175", "\u11a8", "\u11c2", "\uac00", "\uc640", "\ud7a3",
+]
+
+
+def normalization(rng: random.Random) -> str:
+    """Bases with stacks of marks in any order (NFC reorders and composes) and Hangul jamo next to syllables
+    (an LV syllable + trailing consonant composes to LVT)."""
+    if rng.random() < 0.3:
+        jamo = [lambda: chr(0xAC00 + 28 * rng.randrange(399)), lambda: chr(rng.randint(0x11A8, 0x11C2)),
+                lambda: chr(rng.randint(0x1100, 0x1112)), lambda: chr(rng.randint(0x1161, 0x1175)), lambda: " "]
+        return "".join(rng.choice(jamo)() for _ in range(rng.randint(2, 12)))
+    return "".join(rng.choice(COMPOSING_BASES) + "".join(rng.choice(COMPOSING_MARKS) for _ in range(rng.choice([0, 0, 1, 2, 3])))
+                   for _ in range(rng.randint(1, 12)))
+
+
 def code(rng: random.Random) -> str:
     snippet = rng.choice(CODE_SNIPPETS)
     if rng.random() < 0.5:
@@ -281,7 +304,7 @@ def random_codepoints(rng: random.Random) -> str:
 GENERATORS = [
     (prose, 1700), (contractions, 800), (multilingual, 1700), (random_script, 900), (emoji, 600), (combining, 600),
     (code, 500), (whitespace, 700), (numbers, 500), (special_tokens, 700), (chat, 300), (unusual, 700),
-    (random_codepoints, 700),
+    (random_codepoints, 700), (normalization, 400),
 ]
 
 FIXED_LINES = [
@@ -289,7 +312,7 @@ FIXED_LINES = [
     "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n<image>\nWhat is this?<|im_end|>\n"
     "<|im_start|>assistant\n",
     "<|im_start|>user\nCompare <image> with <image>. What changed?<|im_end|>\n<|im_start|>assistant\n",
-    "foo<image>bar", "<image><image><image>", "<image>\u0338", "e\u0301", "\u1100\u1161\u11a8", "A\u030a\u212b",
+    "foo<image>bar", "<image><image><image>", "<image>\u0338", "e\u0301", "\u1100\u1161\u11a8", "\uac00\u11a8", "\uac00\u11c2\u0301", "A\u030a\u212b",
     "x'ſam it'S THEY'LL we'Re I'M you'VE she'D 'll 's", "'ſ", "'ſſ", "'ſt", "x'ſ'ſ", "'ß'ẞ'ﬅ'ﬆ'K'Å", "a" * 300, " " * 500 + "x", "\t" * 40, "\n" * 30 + "x",
     "9" * 200, "😀" * 50, "\ufffd\ufffd", "\U0010fffd", "hello\u2028world\u2029!", "¿Qué tal? ¡Bien!",
 ]
@@ -303,11 +326,27 @@ def corpus_lines(seed: int, scale: float) -> list[str]:
     return lines
 
 
-def write_corpus(path: Path, tokenizer, lines: list[str]) -> None:
+def segment_nfc(text: str) -> str:
+    """`text` with every run between special-token strings NFC-normalized (added tokens are matched before the
+    normalizer, so a combining mark after `<image>` does not compose with its `>`)."""
+    pattern = "|".join(re.escape(token) for token in sorted(SPECIAL_TOKENS, key=len, reverse=True))
+    parts = re.split(f"({pattern})", text)
+    return "".join(part if index % 2 else unicodedata.normalize("NFC", part) for index, part in enumerate(parts))
+
+
+def write_corpus(path: Path, tokenizer, lines: list[str], specials_parsed: bool = True) -> None:
+    """One `{"text", "ids"}` line each, plus `"decoded"` (HF's decode of the ids) where that differs from the text."""
+    normalized = segment_nfc if specials_parsed else (lambda text: unicodedata.normalize("NFC", text))
     with path.open("w", encoding="utf-8", newline="\n") as f:
         for text in lines:
             ids = tokenizer.encode(text).ids
-            f.write(json.dumps({"text": text, "ids": ids}, ensure_ascii=False, separators=(",", ":")) + "\n")
+            decoded = tokenizer.decode(ids, skip_special_tokens=False)
+            if decoded != normalized(text):
+                raise AssertionError(f"decode(encode({text!r})) is {decoded!r}, not the NFC text")
+            line = {"text": text, "ids": ids}
+            if decoded != text:
+                line["decoded"] = decoded
+            f.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
 def write_decode_cases(path: Path, tokenizer, seed: int, count: int) -> None:
@@ -329,7 +368,8 @@ def write_special_as_text(path: Path, tokenizer, seed: int, count: int) -> None:
     rng = random.Random(seed)
     tokenizer.encode_special_tokens = True
     try:
-        write_corpus(path, tokenizer, [special_tokens(rng) for _ in range(count)] + [chat(rng) for _ in range(count)])
+        lines = [special_tokens(rng) for _ in range(count)] + [chat(rng) for _ in range(count)]
+        write_corpus(path, tokenizer, lines, specials_parsed=False)
     finally:
         tokenizer.encode_special_tokens = False
 
