@@ -60,7 +60,7 @@ public final class Checkpoint: @unchecked Sendable {
 
     /// The stored tensor `name`.
     public func weight(_ name: String) throws -> Weight {
-        guard let i = location[name], let w = files[i].weight(name) else { throw CheckpointError.missingTensor(name) }
+        guard let i = location[name], let w = try files[i].weight(name) else { throw CheckpointError.missingTensor(name) }
         return w
     }
 

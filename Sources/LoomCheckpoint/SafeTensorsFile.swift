@@ -7,11 +7,20 @@ import LoomCore
 public final class SafeTensorsFile: @unchecked Sendable {
     /// Where a tensor lives inside the file.
     public struct Entry: Sendable {
-        public let dtype: DType
+        /// The dtype as the file names it (`F32`, `BF16`, `I64`, …).
+        public let dtypeName: String
+        /// The dtype when Loom computes with it; nil for integer and other types, which are validated but not loadable as weights.
+        public let dtype: DType?
         public let shape: [Int]
         /// Byte range relative to the start of the data section.
         public let range: Range<Int>
     }
+
+    /// Element sizes of every dtype the safetensors format defines.
+    static let elementSizes: [String: Int] = [
+        "BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
+        "I32": 4, "U32": 4, "F32": 4, "F64": 8, "I64": 8, "U64": 8,
+    ]
 
     /// The file's path.
     public let path: String
@@ -53,7 +62,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
                   offsets.count == 2 else {
                 throw CheckpointError.inconsistentTensor(file: name, tensor: tensor, reason: "entry needs dtype, shape and two data_offsets")
             }
-            guard let dtype = DType(rawValue: dtypeName) else {
+            guard let elementSize = SafeTensorsFile.elementSizes[dtypeName] else {
                 throw CheckpointError.unsupportedDType(file: name, tensor: tensor, dtype: dtypeName)
             }
             let shape = try shapeValues.map { v -> Int in
@@ -70,24 +79,28 @@ public final class SafeTensorsFile: @unchecked Sendable {
                 let (p, o) = acc.0.multipliedReportingOverflow(by: d)
                 return (p, acc.1 || o)
             }
-            guard !overflow, elements * dtype.byteSize == end - begin else {
+            guard !overflow, elements * elementSize == end - begin else {
                 throw CheckpointError.inconsistentTensor(file: name, tensor: tensor,
-                    reason: "shape \(shape) of \(dtypeName) needs \(overflow ? -1 : elements * dtype.byteSize) bytes but data_offsets span \(end - begin)")
+                    reason: "shape \(shape) of \(dtypeName) needs \(overflow ? -1 : elements * elementSize) bytes but data_offsets span \(end - begin)")
             }
             guard end <= dataLength else {
                 throw CheckpointError.truncated(file: name, tensor: tensor, needed: end, available: dataLength)
             }
-            entries[tensor] = Entry(dtype: dtype, shape: shape, range: begin..<end)
+            entries[tensor] = Entry(dtypeName: dtypeName, dtype: DType(rawValue: dtypeName), shape: shape, range: begin..<end)
         }
         self.entries = entries
         self.metadata = metadata
     }
 
-    /// The tensor `name` as a ``Weight`` viewing the mapping, or nil when absent.
-    public func weight(_ name: String) -> Weight? {
+    /// The tensor `name` as a ``Weight`` viewing the mapping, or nil when absent; a tensor of a dtype Loom does
+    /// not compute with (integers, f64, f8) is an error naming it.
+    public func weight(_ name: String) throws -> Weight? {
         guard let entry = entries[name] else { return nil }
+        guard let dtype = entry.dtype else {
+            throw CheckpointError.unsupportedDType(file: (path as NSString).lastPathComponent, tensor: name, dtype: entry.dtypeName)
+        }
         let start = file.bytes.baseAddress.map { $0 + dataStart + entry.range.lowerBound }
-        return Weight(name: name, dtype: entry.dtype, shape: entry.shape,
+        return Weight(name: name, dtype: dtype, shape: entry.shape,
                       bytes: UnsafeRawBufferPointer(start: start, count: entry.range.count), owner: file)
     }
 }

@@ -70,10 +70,14 @@ func writeRaw(header: [String: Any], data: [UInt8], to url: URL, lengthOverride:
     @Test func refusesInconsistentEntries() throws {
         let dir = try temporaryDirectory()
         let url = dir.appendingPathComponent("x.safetensors")
-        try writeRaw(header: ["q": ["dtype": "I64", "shape": [1], "data_offsets": [0, 8]]], data: .init(repeating: 0, count: 8), to: url)
-        #expect(throws: CheckpointError.unsupportedDType(file: "x.safetensors", tensor: "q", dtype: "I64")) {
+        try writeRaw(header: ["q": ["dtype": "Q4", "shape": [1], "data_offsets": [0, 8]]], data: .init(repeating: 0, count: 8), to: url)
+        #expect(throws: CheckpointError.unsupportedDType(file: "x.safetensors", tensor: "q", dtype: "Q4")) {
             try SafeTensorsFile(path: url.path)
         }
+        try writeRaw(header: ["ids": ["dtype": "I64", "shape": [1], "data_offsets": [0, 8]]], data: .init(repeating: 0, count: 8), to: url)
+        let file = try SafeTensorsFile(path: url.path)
+        #expect(file.entries["ids"]?.dtypeName == "I64")
+        #expect(throws: CheckpointError.unsupportedDType(file: "x.safetensors", tensor: "ids", dtype: "I64")) { try file.weight("ids") }
         try writeRaw(header: ["q": ["dtype": "F32", "shape": [3], "data_offsets": [0, 8]]], data: .init(repeating: 0, count: 8), to: url)
         #expect(throws: CheckpointError.self) { try SafeTensorsFile(path: url.path) }
         do { _ = try SafeTensorsFile(path: url.path) } catch {

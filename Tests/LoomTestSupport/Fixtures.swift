@@ -28,7 +28,7 @@ public enum Fixtures {
     /// A tensor of a fixture's `reference.safetensors`.
     public static func referenceTensor(_ directory: URL, _ name: String) throws -> Tensor {
         let file = try SafeTensorsFile(path: directory.appendingPathComponent("reference.safetensors").path)
-        guard let weight = file.weight(name) else { throw CheckpointError.missingTensor(name) }
+        guard let weight = try file.weight(name) else { throw CheckpointError.missingTensor(name) }
         return weight.tensor()
     }
 

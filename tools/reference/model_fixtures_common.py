@@ -65,7 +65,7 @@ def torch_info() -> dict:
 
 
 def init_params(model: torch.nn.Module, seed: int, *, embed_std: float = 0.4, linear_gain: float = 2.0,
-                bias_std: float = 0.1, norm_jitter: float = 0.1, pos_std: float = 0.5) -> None:
+                bias_std: float = 0.1, norm_jitter: float = 0.1, pos_std: float = 0.5, vision_gain: float | None = None) -> None:
     """Overwrites every parameter from a seeded generator, in sorted name order.
 
     - norm weights 1 + N(0, norm_jitter), every bias N(0, bias_std) (so missing-bias bugs show up);
@@ -74,7 +74,9 @@ def init_params(model: torch.nn.Module, seed: int, *, embed_std: float = 0.4, li
     - Linear / Conv weights N(0, linear_gain / sqrt(fan_in)); gain 2 (rather than ~1) keeps the residual stream
       from being dominated by the input token's embedding, which otherwise (esp. with tied embeddings) makes
       greedy decoding repeat one token;
-    - SigLIP position embeddings N(0, pos_std).
+    - SigLIP position embeddings N(0, pos_std);
+    - with `vision_gain`, the vision tower's and projector's matrices use that gain instead, so image features stay
+      O(1-10) like real SigLIP + projector outputs (large features amplify float32 rounding noise past 1e-4 in the logits).
     Tied parameters appear once in `named_parameters()` and are written once.
     """
     gen = torch.Generator().manual_seed(seed)
@@ -93,7 +95,9 @@ def init_params(model: torch.nn.Module, seed: int, *, embed_std: float = 0.4, li
                 value = pos_std * noise
             elif param.dim() >= 2:
                 fan_in = math.prod(param.shape[1:])
-                value = linear_gain * noise / math.sqrt(fan_in)
+                visual = "vision_tower" in name or "multi_modal_projector" in name
+                gain = vision_gain if (visual and vision_gain is not None) else linear_gain
+                value = gain * noise / math.sqrt(fan_in)
             else:
                 raise ValueError(f"no init rule for {name} {tuple(param.shape)}")
             param.copy_(value.to(param.dtype))

@@ -177,7 +177,7 @@ def llava_config(fx: LlavaFixture) -> LlavaConfig:
 def make_model(fx: LlavaFixture) -> LlavaForConditionalGeneration:
     torch.manual_seed(fx.seed)
     model = LlavaForConditionalGeneration(llava_config(fx)).eval()
-    init_params(model, fx.seed)
+    init_params(model, fx.seed, vision_gain=1.2)
     return model.to(fx.dtype) if fx.dtype != torch.float32 else model
 
 

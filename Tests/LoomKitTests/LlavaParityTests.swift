@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+import LoomCore
+import LoomGeneration
+import LoomMedia
+import LoomModels
+import LoomPrompt
+import LoomTestSupport
+@testable import LoomKit
+
+/// One reference case of a LLaVA fixture: its conversation, the ids transformers fed the model, the logits and
+/// greedy continuation it produced.
+struct LlavaCase {
+    let name: String
+    let template: PromptTemplate
+    let images: [ImageSource]
+    let conversation: Conversation
+    let inputIDs: [Int]
+    let greedyIDs: [Int]
+    let logitRows: [Int]?
+
+    init(_ json: [String: Any], imagesDirectory: URL) throws {
+        name = json["name"] as! String
+        template = PromptTemplate(rawValue: json["template"] as! String)!
+        images = (json["images"] as! [String]).map { .file(imagesDirectory.appendingPathComponent($0)) }
+        inputIDs = Fixtures.ints(json, "input_ids")
+        greedyIDs = Fixtures.ints(json, "greedy_ids")
+        logitRows = json["logits_rows"] == nil ? nil : Fixtures.ints(json, "logits_rows")
+        switch json["prompt"] {
+        case let messages as [[String: Any]]:
+            var remaining = images[...]
+            conversation = Conversation(messages.map { message in
+                let parts = (message["content"] as! [[String: Any]]).map { part -> ContentPart in
+                    part["type"] as! String == "image" ? .image(remaining.popFirst()!) : .text(part["text"] as! String)
+                }
+                return Message(role: Role(rawValue: message["role"] as! String)!, content: parts)
+            })
+        case let text as String:
+            let question = text.hasPrefix("<|im_start|>user\n")
+                ? String(text.dropFirst("<|im_start|>user\n".count)).components(separatedBy: "<|im_end|>")[0]
+                : text
+            conversation = try Conversation.user(text: question, images: images, template: template)
+        default:
+            fatalError("case \(json["name"]!) has no prompt")
+        }
+    }
+
+    /// Every case of the fixture directory `name`.
+    static func all(in name: String) throws -> [LlavaCase] {
+        let reference = try Fixtures.referenceJSON(Fixtures.url("llava/\(name)"))
+        return try (reference["cases"] as! [[String: Any]]).map { try LlavaCase($0, imagesDirectory: Fixtures.url("llava/images")) }
+    }
+}
+
+/// Loaded models are shared between tests of a suite.
+enum LoadedFixtures {
+    nonisolated(unsafe) static var cache: [String: LoomModel] = [:]
+    static let lock = NSLock()
+    static func model(_ name: String) throws -> LoomModel {
+        try lock.withLock {
+            if let model = cache[name] { return model }
+            let model = try LoomModel(directory: Fixtures.url("llava/\(name)"))
+            cache[name] = model
+            return model
+        }
+    }
+}
+
+@Suite struct LlavaParityTests {
+    static let tinyCases = (try? LlavaCase.all(in: "tiny-84").filter { !$0.greedyIDs.isEmpty }.map(\.name)) ?? []
+
+    /// Rendered ids, logits at every position, and greedy continuation against transformers for every case.
+    @Test(arguments: tinyCases)
+    func tiny84(caseName: String) throws {
+        try check("tiny-84", caseName, referenceDirectory: "tiny-84")
+    }
+
+    @Test(arguments: ["hf-1img", "interleaved-2"])
+    func realGeometry384(caseName: String) throws {
+        try check("geometry-384", caseName, referenceDirectory: "geometry-384")
+    }
+
+    @Test(arguments: ["hf-1img", "interleaved-2"])
+    func bf16Weights(caseName: String) throws {
+        try check("tiny-84-bf16", caseName, referenceDirectory: "tiny-84-bf16")
+    }
+
+    /// Checkpoints saved with the tensor names of transformers ≥ 4.52 / v5, and what 5.24's `save_pretrained`
+    /// writes, give the same results as the hub layout.
+    @Test(arguments: [("tiny-84-v5names", "tiny-84"), ("tiny-84-bf16-v5save", "tiny-84-bf16")])
+    func renamedLayouts(directory: String, sameAs: String) throws {
+        try check(directory, "interleaved-2", referenceDirectory: sameAs)
+        try check(directory, "hf-1img", referenceDirectory: sameAs)
+    }
+
+    @Test func sixteenImagesExpandToTheProcessorsIds() throws {
+        let loom = try LoadedFixtures.model("tiny-84")
+        let item = try #require(try LlavaCase.all(in: "tiny-84").first { $0.name == "hf-16img" })
+        let prompt = try loom.prompt(item.conversation, template: item.template)
+        #expect(prompt.ids == item.inputIDs)
+        #expect(prompt.images.count == 16 && prompt.imageTokenTotal == 16 * 36)
+    }
+
+    /// Pixels and projected features of each image against transformers, to localise any logit difference.
+    @Test(arguments: ["astronaut.jpg", "coffee.jpg", "chelsea.jpg", "rocket.jpg", "camera.png"])
+    func imageFeatures(file: String) throws {
+        let loom = try LoadedFixtures.model("tiny-84")
+        let dir = Fixtures.url("llava/tiny-84")
+        let pixels = try loom.pixels(.file(Fixtures.url("llava/images/\(file)")))
+        let expectedPixels = try Fixtures.referenceTensor(dir, "pixel_values.\(file)")
+        #expect(pixels.shape == expectedPixels.shape)
+        #expect(maxAbsDifference(pixels.data, expectedPixels.data) <= 1e-6)
+        let llava = try #require(loom.model as? LlavaModel)
+        let features = try llava.imageFeatures(pixels.reshaped([1] + pixels.shape))
+        let expected = try Fixtures.referenceTensor(dir, "vision_features.\(file)")
+        #expect(features.shape == expected.shape)
+        #expect(maxAbsDifference(features.data, expected.data) < 1e-4)
+    }
+
+    func check(_ directory: String, _ caseName: String, referenceDirectory: String) throws {
+        let loom = try LoadedFixtures.model(directory)
+        let item = try #require(try LlavaCase.all(in: referenceDirectory).first { $0.name == caseName })
+        let prompt = try loom.prompt(item.conversation, template: item.template)
+        #expect(prompt.ids == item.inputIDs, "\(directory)/\(caseName): rendered ids differ")
+        let expected = try Fixtures.referenceTensor(Fixtures.url("llava/\(referenceDirectory)"), "logits.\(caseName)")
+        let (embeddings, _) = try loom.embed(prompt)
+        let decoder = loom.languageModel
+        let logits = decoder.logits(decoder.forward(embeddings, cache: decoder.makeCache()))
+        let rows = item.logitRows ?? Array(0..<logits.rows)
+        let ours = rows.flatMap { logits.row($0) }
+        #expect(ours.count == expected.count)
+        #expect(maxAbsDifference(ours, expected.data) < 1e-4, "\(directory)/\(caseName): logits differ")
+        var parameters = loom.defaultParameters
+        parameters.maxNewTokens = 32
+        let result = try loom.generate(prompt, parameters: parameters)
+        var greedy = item.greedyIDs
+        if let last = greedy.last, parameters.eosTokenIDs.contains(last) { greedy.removeLast() }
+        #expect(result.tokenIDs == greedy, "\(directory)/\(caseName): greedy continuation differs")
+    }
+}
