@@ -6,7 +6,7 @@ struct AddedToken {
 }
 
 /// A piece of the input after added tokens are cut out: a text run (a UTF-8 byte range) or an added token's id.
-enum TextSegment: Equatable {
+enum TextSegment {
     case text(Range<Int>)
     case addedToken(Int)
 }

@@ -17,7 +17,9 @@ final class BPEModel: @unchecked Sendable {
 
     private let cacheLock = NSLock()
     private var cache: [[UInt8]: [Int32]] = [:]
+    /// At most 10,000 words (HF's default capacity), each at most 256 bytes so that long runs do not pin memory.
     private static let cacheCapacity = 10_000
+    private static let cacheableWordLength = 256
 
     /// Reads the `model` object of `tokenizer.json` (`file` names it in errors).
     init(json model: JSONObject, file: String) throws {
@@ -116,6 +118,10 @@ final class BPEModel: @unchecked Sendable {
             return
         }
         let key = Array(word)
+        guard key.count <= Self.cacheableWordLength else {
+            for symbol in merge(key) { ids.append(Int(symbol)) }
+            return
+        }
         cacheLock.lock()
         let cached = cache[key]
         cacheLock.unlock()

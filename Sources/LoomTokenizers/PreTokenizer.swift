@@ -30,7 +30,6 @@ enum Qwen2PreTokenizer {
 
         // [^\r\n\p{L}\p{N}]?\p{L}+
         if scalarClass & ScalarClass.letter != 0 { return letterRunEnd(from: i + 1, classes: classes) }
-        let isOther = scalarClass & (ScalarClass.letter | ScalarClass.number | ScalarClass.whitespace) == 0
         if scalarClass & (ScalarClass.number | ScalarClass.lineBreak) == 0, i + 1 < count,
            classes[i + 1] & ScalarClass.letter != 0 {
             return letterRunEnd(from: i + 2, classes: classes)
@@ -41,7 +40,7 @@ enum Qwen2PreTokenizer {
 
         // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
         var otherStart: Int?
-        if isOther {
+        if isOtherClass(scalarClass) {
             otherStart = i
         } else if scalars[i] == 0x20, i + 1 < count, isOtherClass(classes[i + 1]) {
             otherStart = i + 1

@@ -26,19 +26,25 @@ public final class Tokenizer: @unchecked Sendable {
     /// `tokenizer_config.json`'s `chat_template` (informational; Loom does not render Jinja).
     public let chatTemplate: String?
 
-    /// Loads `tokenizer.json` and, if present, `tokenizer_config.json` from `directory`.
+    /// Loads `tokenizer.json` and, if present, `tokenizer_config.json` from `directory`; errors name the full paths.
     public convenience init(directory: URL) throws {
         let tokenizerURL = directory.appendingPathComponent(TokenizerDefinition.fileName)
         let configURL = directory.appendingPathComponent(TokenizerConfiguration.fileName)
         let tokenizerJSON = try Self.read(tokenizerURL)
         let configJSON = FileManager.default.fileExists(atPath: configURL.path) ? try Self.read(configURL) : nil
-        try self.init(tokenizerJSON: tokenizerJSON, configJSON: configJSON)
+        try self.init(tokenizerJSON: tokenizerJSON, configJSON: configJSON,
+                      tokenizerFile: tokenizerURL.path, configFile: configURL.path)
     }
 
     /// Builds a tokenizer from the contents of `tokenizer.json` and, optionally, `tokenizer_config.json`.
-    public init(tokenizerJSON: Data, configJSON: Data?) throws {
-        let definition = try TokenizerDefinition(json: tokenizerJSON)
-        let configuration = try configJSON.map { try TokenizerConfiguration(json: $0) } ?? TokenizerConfiguration()
+    public convenience init(tokenizerJSON: Data, configJSON: Data?) throws {
+        try self.init(tokenizerJSON: tokenizerJSON, configJSON: configJSON,
+                      tokenizerFile: TokenizerDefinition.fileName, configFile: TokenizerConfiguration.fileName)
+    }
+
+    private init(tokenizerJSON: Data, configJSON: Data?, tokenizerFile: String, configFile: String) throws {
+        let definition = try TokenizerDefinition(json: tokenizerJSON, file: tokenizerFile)
+        let configuration = try configJSON.map { try TokenizerConfiguration(json: $0, file: configFile) } ?? TokenizerConfiguration()
         let added = definition.addedTokens
         model = definition.model
         normalizesNFC = definition.normalizesNFC
@@ -50,7 +56,7 @@ public final class Tokenizer: @unchecked Sendable {
         chatTemplate = configuration.chatTemplate
         let named = try Self.namedTokenIDs(configuration, model: model, addedTokenIDs: addedTokenIDs)
         (bosTokenID, eosTokenID, padTokenID) = (named.bos, named.eos, named.pad)
-        try checkConfiguredAddedTokens(configuration.addedTokens)
+        try checkConfiguredAddedTokens(configuration)
     }
 
     private static func read(_ url: URL) throws -> Data {
@@ -68,7 +74,7 @@ public final class Tokenizer: @unchecked Sendable {
         func resolve(_ token: String?, _ field: String) throws -> Int? {
             guard let token else { return nil }
             guard let id = addedTokenIDs[token] ?? model.vocabulary[token] else {
-                throw TokenizerError.invalidField(file: TokenizerConfiguration.fileName, field: field,
+                throw TokenizerError.invalidField(file: configuration.file, field: field,
                                                   reason: "names \"\(token)\", which is not in tokenizer.json")
             }
             return id
@@ -78,10 +84,10 @@ public final class Tokenizer: @unchecked Sendable {
     }
 
     /// `added_tokens_decoder` of the configuration must agree with `tokenizer.json`.
-    private func checkConfiguredAddedTokens(_ tokens: [Int: String]) throws {
-        for (id, content) in tokens.sorted(by: { $0.key < $1.key }) where token(for: id) != content {
+    private func checkConfiguredAddedTokens(_ configuration: TokenizerConfiguration) throws {
+        for (id, content) in configuration.addedTokens.sorted(by: { $0.key < $1.key }) where token(for: id) != content {
             let found = token(for: id).map { "\"\($0)\"" } ?? "nothing"
-            throw TokenizerError.invalidField(file: TokenizerConfiguration.fileName, field: "added_tokens_decoder[\(id)]",
+            throw TokenizerError.invalidField(file: configuration.file, field: "added_tokens_decoder[\(id)]",
                                               reason: "is \"\(content)\" but tokenizer.json has \(found) at that id")
         }
     }

@@ -4,6 +4,8 @@ import Foundation
 struct TokenizerConfiguration {
     static let fileName = "tokenizer_config.json"
 
+    /// The file name used in errors.
+    var file = fileName
     var bosToken: String?
     var eosToken: String?
     var padToken: String?
@@ -13,16 +15,17 @@ struct TokenizerConfiguration {
 
     init() {}
 
-    init(json data: Data) throws {
-        let file = Self.fileName
+    /// Parses the contents of `tokenizer_config.json`; `file` names it in errors.
+    init(json data: Data, file: String = fileName) throws {
+        self.file = file
         let root = try JSONParser.parse(data, file: file)
         guard let object = root.objectValue else {
             throw TokenizerError.invalidField(file: file, field: "(root)", reason: "is \(root.typeName), expected an object")
         }
-        bosToken = try Self.tokenContent(object, "bos_token")
-        eosToken = try Self.tokenContent(object, "eos_token")
-        padToken = try Self.tokenContent(object, "pad_token")
-        chatTemplate = try Self.chatTemplate(object)
+        bosToken = try Self.tokenContent(object, "bos_token", file: file)
+        eosToken = try Self.tokenContent(object, "eos_token", file: file)
+        padToken = try Self.tokenContent(object, "pad_token", file: file)
+        chatTemplate = try Self.chatTemplate(object, file: file)
         if let decoder = object["added_tokens_decoder"] {
             guard let entries = decoder.objectValue else {
                 throw TokenizerError.invalidField(file: file, field: "added_tokens_decoder", reason: "is \(decoder.typeName), expected an object")
@@ -38,20 +41,20 @@ struct TokenizerConfiguration {
     }
 
     /// A special-token field: a string, an AddedToken object with `content`, or null.
-    private static func tokenContent(_ object: JSONObject, _ field: String) throws -> String? {
+    private static func tokenContent(_ object: JSONObject, _ field: String, file: String) throws -> String? {
         guard let value = object[field], !value.isNull else { return nil }
         if let content = value.stringValue ?? value.objectValue?["content"]?.stringValue { return content }
-        throw TokenizerError.invalidField(file: fileName, field: field, reason: "is \(value.typeName), expected a string or {\"content\": …}")
+        throw TokenizerError.invalidField(file: file, field: field, reason: "is \(value.typeName), expected a string or {\"content\": …}")
     }
 
     /// `chat_template`: a string, or a list of `{"name", "template"}` (the one named "default", else the first).
-    private static func chatTemplate(_ object: JSONObject) throws -> String? {
+    private static func chatTemplate(_ object: JSONObject, file: String) throws -> String? {
         guard let value = object["chat_template"], !value.isNull else { return nil }
         if let template = value.stringValue { return template }
         if let templates = value.arrayValue?.compactMap(\.objectValue), !templates.isEmpty {
             let chosen = templates.first { $0["name"]?.stringValue == "default" } ?? templates[0]
             if let template = chosen["template"]?.stringValue { return template }
         }
-        throw TokenizerError.invalidField(file: fileName, field: "chat_template", reason: "is \(value.typeName), expected a string or a list of named templates")
+        throw TokenizerError.invalidField(file: file, field: "chat_template", reason: "is \(value.typeName), expected a string or a list of named templates")
     }
 }

@@ -10,16 +10,17 @@ struct TokenizerDefinition {
     let addedTokens: [AddedToken]
     let normalizesNFC: Bool
 
-    init(json data: Data) throws {
-        let file = Self.fileName
+    /// Parses the contents of `tokenizer.json`; `file` names it in errors.
+    init(json data: Data, file: String = fileName) throws {
         let root = try JSONParser.parse(data, file: file)
         guard let object = root.objectValue else {
             throw TokenizerError.invalidField(file: file, field: "(root)", reason: "is \(root.typeName), expected an object")
         }
-        normalizesNFC = try Self.readNormalizer(object["normalizer"])
-        try Self.checkPreTokenizer(object["pre_tokenizer"])
-        try Self.checkType(of: object["decoder"], field: "decoder", allowed: ["ByteLevel"], nullable: false)
-        try Self.checkType(of: object["post_processor"], field: "post_processor", allowed: ["ByteLevel"], nullable: true)
+        normalizesNFC = try Self.readNormalizer(object["normalizer"], file: file)
+        try Self.checkPreTokenizer(object["pre_tokenizer"], file: file)
+        try Self.checkType(of: object["decoder"], field: "decoder", allowed: ["ByteLevel"], nullable: false, file: file)
+        try Self.checkType(of: object["post_processor"], field: "post_processor", allowed: ["ByteLevel"], nullable: true,
+                           file: file)
         if let truncation = object["truncation"], !truncation.isNull {
             throw TokenizerError.unsupported(file: file, field: "truncation", value: "truncation at encode time")
         }
@@ -28,18 +29,17 @@ struct TokenizerDefinition {
             throw TokenizerError.invalidField(file: file, field: "model", reason: "is \(modelValue.typeName), expected an object")
         }
         model = try BPEModel(json: modelObject, file: file)
-        addedTokens = try Self.readAddedTokens(object["added_tokens"])
+        addedTokens = try Self.readAddedTokens(object["added_tokens"], file: file)
     }
 
     /// `true` for `{"type": "NFC"}`, `false` for null or absent.
-    private static func readNormalizer(_ value: JSONValue?) throws -> Bool {
+    private static func readNormalizer(_ value: JSONValue?, file: String) throws -> Bool {
         guard let value, !value.isNull else { return false }
-        try checkType(of: value, field: "normalizer", allowed: ["NFC"], nullable: false)
+        try checkType(of: value, field: "normalizer", allowed: ["NFC"], nullable: false, file: file)
         return true
     }
 
-    private static func checkPreTokenizer(_ value: JSONValue?) throws {
-        let file = fileName
+    private static func checkPreTokenizer(_ value: JSONValue?, file: String) throws {
         let expected = "Sequence[Split(Qwen2 pattern, Isolated), ByteLevel(add_prefix_space: false, use_regex: false)]"
         guard let value else { throw TokenizerError.missingField(file: file, field: "pre_tokenizer") }
         guard let sequence = value.objectValue, sequence["type"]?.stringValue == "Sequence",
@@ -66,19 +66,18 @@ struct TokenizerDefinition {
         }
     }
 
-    private static func checkType(of value: JSONValue?, field: String, allowed: [String], nullable: Bool) throws {
+    private static func checkType(of value: JSONValue?, field: String, allowed: [String], nullable: Bool, file: String) throws {
         guard let value, !value.isNull else {
             if nullable { return }
-            throw TokenizerError.missingField(file: fileName, field: field)
+            throw TokenizerError.missingField(file: file, field: field)
         }
         let type = value.objectValue?["type"]?.stringValue
         guard let type, allowed.contains(type) else {
-            throw TokenizerError.unsupported(file: fileName, field: "\(field).type", value: type ?? value.typeName)
+            throw TokenizerError.unsupported(file: file, field: "\(field).type", value: type ?? value.typeName)
         }
     }
 
-    private static func readAddedTokens(_ value: JSONValue?) throws -> [AddedToken] {
-        let file = fileName
+    private static func readAddedTokens(_ value: JSONValue?, file: String) throws -> [AddedToken] {
         guard let value, !value.isNull else { return [] }
         guard let entries = value.arrayValue else {
             throw TokenizerError.invalidField(file: file, field: "added_tokens", reason: "is \(value.typeName), expected an array")

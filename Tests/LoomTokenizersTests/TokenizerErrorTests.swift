@@ -29,6 +29,23 @@ import Testing
         #expect(error?.description == "/nonexistent/loom-tokenizer/tokenizer.json: cannot read the file (no such file)")
     }
 
+    @Test func errorsFromADirectoryNameTheFullPath() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("loom-tokenizer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let tokenizerPath = directory.appendingPathComponent("tokenizer.json").path
+        try Data(#"{"model": []}"#.utf8).write(to: URL(fileURLWithPath: tokenizerPath))
+        let error = loadError { _ = try Tokenizer(directory: directory) }
+        #expect(error == .missingField(file: tokenizerPath, field: "pre_tokenizer"))
+        #expect(error?.description == "\(tokenizerPath): missing field `pre_tokenizer`")
+
+        try JSONSerialization.data(withJSONObject: try tinyTokenizerJSON()).write(to: URL(fileURLWithPath: tokenizerPath))
+        let configPath = directory.appendingPathComponent("tokenizer_config.json").path
+        try Data(#"{"pad_token": 7}"#.utf8).write(to: URL(fileURLWithPath: configPath))
+        #expect(loadError { _ = try Tokenizer(directory: directory) }
+            == .invalidField(file: configPath, field: "pad_token", reason: #"is a number, expected a string or {"content": …}"#))
+    }
+
     @Test func truncatedJSON() {
         let error = loadError { _ = try Tokenizer(tokenizerJSON: Data(#"{"model": {"vocab": {"a": 1"#.utf8), configJSON: nil) }
         #expect(error == .invalidJSON(file: "tokenizer.json", offset: 27, reason: "unterminated object"))
