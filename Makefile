@@ -2,8 +2,9 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 APT_PACKAGES := libopenblas-dev libjpeg62-turbo-dev libpng-dev libwebp-dev pkg-config
-MODEL ?= Tests/Fixtures/qwen2/gqa-f32
-PROMPT ?= Write a haiku about looms.
+MODEL ?= Tests/Fixtures/llava/tiny-84
+IMAGES ?= Tests/Fixtures/llava/images/coffee.jpg Tests/Fixtures/llava/images/chelsea.jpg
+PROMPT ?= What differs between <image> and <image>?
 
 .PHONY: deps build release test demo clean fixtures
 
@@ -34,9 +35,10 @@ $(TOKENIZER_JSON): $(TOKENIZER_JSON).gz
 test: deps release fixtures
 	LOOM_BINARY=$$(pwd)/.build/release/loom $(SWIFT) test
 
-## demo: the main job — generate with the bundled model (MODEL=DIR for real weights).
+## demo: the main job — a multi-image question on real photographs with the bundled tiny model
+## (its weights are random, so the answer is noise; MODEL=DIR runs real weights, e.g. llava-interleave-qwen-0.5b-hf).
 demo: release
-	.build/release/loom generate --model $(MODEL) --prompt "$(PROMPT)" --max-tokens 32
+	.build/release/loom generate --model $(MODEL) --prompt "$(PROMPT)" $(foreach i,$(IMAGES),--image $(i)) --max-tokens 32
 
 clean:
 	rm -rf .build

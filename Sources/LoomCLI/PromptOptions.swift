@@ -14,6 +14,8 @@ struct PromptOptions: ParsableArguments {
     var template: PromptTemplate?
     @Option(help: "System prompt.") var system: String?
     @Flag(help: "Use the prompt as is, without a chat format.") var raw = false
+    @Option(name: .customLong("max-image-pixels"), help: "Refuse images with more pixels than this (decompression-bomb guard).")
+    var maxImagePixels: Int = ImageLimits.pillowMaxImagePixels
 
     func validate() throws {
         if prompt.isEmpty && images.isEmpty { throw ValidationError("empty prompt: --prompt needs some text") }
@@ -21,7 +23,9 @@ struct PromptOptions: ParsableArguments {
 
     /// Loads the model named by `--model`.
     func loadModel() throws -> LoomModel {
-        try LoomModel(directory: URL(fileURLWithPath: model, isDirectory: true))
+        let loom = try LoomModel(directory: URL(fileURLWithPath: model, isDirectory: true))
+        loom.imageLimits = ImageLimits(maxPixels: maxImagePixels)
+        return loom
     }
 
     /// The rendered prompt for these options.

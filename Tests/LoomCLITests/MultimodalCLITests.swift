@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+import LoomCheckpoint
+import LoomCore
+import LoomTestSupport
+
+/// `loom generate`, `prompt` and `pixels` with images, on the tiny LLaVA reference checkpoint.
+@Suite struct MultimodalCLITests {
+    let model = Fixtures.url("llava/tiny-84").path
+    func image(_ name: String) -> String { Fixtures.url("llava/images/\(name)").path }
+
+    func reference(_ caseName: String) throws -> [String: Any] {
+        let cases = try Fixtures.referenceJSON(Fixtures.url("llava/tiny-84"))["cases"] as! [[String: Any]]
+        return try #require(cases.first { $0["name"] as? String == caseName })
+    }
+
+    @Test func interleavedGenerationMatchesTransformers() throws {
+        let expected = try reference("interleaved-1")
+        let run = try CLI.run(["generate", "--model", model, "--prompt", "What is in <image>?", "--image", image("chelsea.jpg"),
+                               "--max-tokens", "32", "--output", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try run.json()
+        #expect(Fixtures.ints(json, "prompt_token_ids") == Fixtures.ints(expected, "input_ids"))
+        var greedy = Fixtures.ints(expected, "greedy_ids")
+        if greedy.last == 514 { greedy.removeLast() }
+        #expect(Fixtures.ints(json, "token_ids") == greedy)
+        #expect(((json["timings"] as? [String: Any])?["encode_ms"] as? NSNumber)?.doubleValue ?? 0 > 0)
+    }
+
+    @Test func promptCommandReportsExpandedIds() throws {
+        let expected = try reference("hf-2img")
+        let run = try CLI.run(["prompt", "--model", model, "--template", "hf", "--prompt", "Compare",
+                               "--image", image("coffee.jpg"), "--image", image("chelsea.jpg")])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try run.json()
+        #expect(json["text"] as? String == "<|im_start|>user\n<image><image>\nCompare<|im_end|>\n<|im_start|>assistant\n")
+        #expect((json["image_token_count"] as? NSNumber)?.intValue == 72)
+        let ids = Fixtures.ints(json, "ids")
+        #expect(ids.filter { $0 == 515 }.count == 72)
+        #expect(Array(ids.prefix(3)) == Array(Fixtures.ints(expected, "input_ids").prefix(3)))
+    }
+
+    @Test func llavaTemplateMatchesOriginalTokenisation() throws {
+        let expected = try reference("llava-1img")
+        let run = try CLI.run(["prompt", "--model", model, "--template", "llava", "--prompt", "<image>\nWhat is shown in this image?",
+                               "--image", image("astronaut.jpg")])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(Fixtures.ints(try run.json(), "ids") == Fixtures.ints(expected, "input_ids"))
+    }
+
+    @Test func pixelsCommandWritesTheProcessorsTensor() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("loom-\(UUID().uuidString).npy")
+        let run = try CLI.run(["pixels", "--model", model, "--image", image("coffee.jpg"), "--out", out.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let data = try Data(contentsOf: out)
+        let headerLength = Int(data[8]) | Int(data[9]) << 8
+        let header = String(decoding: data[10..<(10 + headerLength)], as: UTF8.self)
+        #expect(header.contains("'descr': '<f4'") && header.contains("'shape': (3, 84, 84)"))
+        let values = data[(10 + headerLength)...].withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let expected = try Fixtures.referenceTensor(Fixtures.url("llava/tiny-84"), "pixel_values.coffee.jpg")
+        #expect(values.count == expected.count)
+        #expect(maxAbsDifference(values, expected.data) <= 1e-6)
+    }
+
+    /// Each failure exits non-zero with a one-line message that names the cause.
+    @Test func failuresAreOneLineErrors() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("loom-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let truncated = dir.appendingPathComponent("cut.jpg")
+        let jpeg = try Data(contentsOf: URL(fileURLWithPath: image("astronaut.jpg")))
+        try jpeg.prefix(jpeg.count / 3).write(to: truncated)
+        let garbage = dir.appendingPathComponent("garbage.png")
+        try Data("this is not an image".utf8).write(to: garbage)
+        let cases: [([String], String)] = [
+            (["--prompt", "Compare <image> and <image>.", "--image", image("coffee.jpg")], "2 <image> markers but 1 image"),
+            (["--prompt", "Compare <image>.", "--image", image("coffee.jpg"), "--template", "hf"], "hf template"),
+            (["--prompt", "What is this?", "--image", truncated.path], "cut.jpg"),
+            (["--prompt", "What is this?", "--image", garbage.path], "garbage.png"),
+            (["--prompt", "What is this?", "--image", dir.appendingPathComponent("absent.jpg").path], "absent.jpg"),
+        ]
+        for (arguments, mention) in cases {
+            let run = try CLI.run(["generate", "--model", model, "--max-tokens", "2"] + arguments)
+            #expect(run.status != 0, "\(arguments)")
+            let first = run.stderr.split(separator: "\n").first.map(String.init) ?? ""
+            #expect(first.contains(mention), "\(arguments): \(run.stderr)")
+            #expect(!run.stderr.contains("Fatal error"))
+        }
+    }
+
+    @Test func missingVisionWeightsAreNamed() throws {
+        let dir = try Fixtures.copy(Fixtures.url("llava/tiny-84"))
+        let weights = dir.appendingPathComponent("model.safetensors")
+        let file = try SafeTensorsFile(path: weights.path)
+        let kept = try file.entries.keys.filter { !$0.hasPrefix("vision_tower.") }.map { try file.weight($0)! }
+        let copy = dir.appendingPathComponent("model.tmp")
+        try SafeTensorsWriter.write(kept, to: copy)
+        try FileManager.default.removeItem(at: weights)
+        try FileManager.default.moveItem(at: copy, to: weights)
+        let run = try CLI.run(["generate", "--model", dir.path, "--prompt", "hi", "--image", image("coffee.jpg")])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("no vision tower weights"), "\(run.stderr)")
+    }
+
+    @Test func imagesOverThePixelLimitAreRefused() throws {
+        let run = try CLI.run(["generate", "--model", model, "--prompt", "hi", "--image", image("coffee.jpg"), "--max-image-pixels", "1000"])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("coffee.jpg"), "\(run.stderr)")
+        #expect(run.stderr.lowercased().contains("pixel"), "\(run.stderr)")
+    }
+}
