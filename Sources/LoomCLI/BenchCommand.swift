@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import LoomCore
+import LoomKit
+import LoomMedia
 import LoomModels
 #if canImport(Glibc)
 import Glibc
@@ -12,72 +14,134 @@ import Darwin
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure prefill and decode speed, load time and peak memory; prints JSON.")
+        abstract: "Measure load time, prefill / vision / decode speed and peak memory; prints JSON.")
 
-    @Option(help: "Architecture for --random-weights: \(Architectures.textModels.keys.sorted().joined(separator: ", ")).")
+    static var architectures: [String] { (Array(Architectures.textModels.keys) + Array(Architectures.multimodalModels.keys)).sorted() }
+
+    @Option(help: "Architecture for --random-weights: \(BenchCommand.architectures.joined(separator: ", ")).")
     var config: String?
     @Flag(name: .customLong("random-weights"), help: "Build the architecture with random weights in memory.")
     var randomWeights = false
     @Option(help: "Model directory to benchmark instead of a random architecture.") var model: String?
     @Option(help: "Stored weight type for random weights (f32, bf16).") var dtype: String = "f32"
-    @Option(name: .customLong("prefill"), help: "Prompt lengths to time (comma-separated).") var prefillLengths: String = "512,2048"
+    @Option(name: .customLong("prefill"), help: "Text-only prompt lengths to time (comma-separated).") var prefillLengths: String = "512,2048"
+    @Option(name: .customLong("text-tokens"), help: "Text tokens beside the images in image prompts.") var textTokens: Int = 30
+    @Option(name: .customLong("image-counts"), help: "Image counts of the image prompts to time (comma-separated).") var imageCounts: String = "1,4"
     @Option(name: .customLong("decode-tokens"), help: "Tokens to decode after the first prompt.") var decodeTokens: Int = 32
 
     func validate() throws {
         if model == nil && !(randomWeights && config != nil) {
             throw ValidationError("give --model DIR, or --config NAME --random-weights")
         }
-        if let config, Architectures.textModels[config] == nil {
-            throw ValidationError("unknown --config '\(config)' (known: \(Architectures.textModels.keys.sorted().joined(separator: ", ")))")
+        if let config, !BenchCommand.architectures.contains(config) {
+            throw ValidationError("unknown --config '\(config)' (known: \(BenchCommand.architectures.joined(separator: ", ")))")
         }
-        guard DType(rawValue: dtype.uppercased()) != nil else { throw ValidationError("--dtype must be f32, f16 or bf16") }
+        guard let stored = DType(rawValue: dtype.uppercased()), stored != .f16 else { throw ValidationError("--dtype must be f32 or bf16") }
     }
 
     func run() throws {
-        let lengths = try prefillLengths.split(separator: ",").map { part -> Int in
-            guard let n = Int(part.trimmingCharacters(in: .whitespaces)), n > 0 else {
-                throw ValidationError("--prefill takes positive lengths, got '\(part)'")
-            }
-            return n
-        }
         let loadStart = DispatchTime.now()
-        let decoder: any LanguageModel
-        if let model {
-            decoder = try ModelRegistry.load(directory: URL(fileURLWithPath: model, isDirectory: true)).languageModel
-        } else {
-            let architecture = Architectures.textModels[config!]!
-            let source = RandomWeights(dtype: DType(rawValue: dtype.uppercased())!,
-                                       absent: architecture.tieWordEmbeddings ? ["lm_head.weight"] : [])
-            decoder = try Qwen2Model(configuration: architecture, checkpoint: source)
-        }
-        let loadMs = elapsedMs(loadStart)
+        let loaded = try loadModel()
         var report = BenchReport(model: model ?? config!, weights: model == nil ? dtype : "checkpoint",
-                                 threads: Parallel.threadCount, loadMs: loadMs)
-        for length in lengths {
-            guard length <= decoder.contextLength else {
-                throw ValidationError("prefill length \(length) exceeds the model's context \(decoder.contextLength)")
-            }
-            let ids = (0..<length).map { ($0 * 7919 + 13) % decoder.vocabularySize }
-            let cache = decoder.makeCache()
-            let start = DispatchTime.now()
-            let hidden = decoder.forward(decoder.embed(ids), cache: cache)
-            _ = decoder.logits(hidden.rows((length - 1)..<length))
-            let ms = elapsedMs(start)
-            report.prefill.append(.init(tokens: length, ms: ms, tokensPerS: Double(length) / (ms / 1000)))
-            if length == lengths[0] && decodeTokens > 0 {
-                var next = ids[length - 1]
-                let decodeStart = DispatchTime.now()
-                for _ in 0..<decodeTokens {
-                    let logits = decoder.logits(decoder.forward(decoder.embed([next]), cache: cache))
-                    next = logits.data.indices.max { logits.data[$0] < logits.data[$1] }!
+                                 threads: Parallel.threadCount, loadMs: elapsedMs(loadStart))
+        let decoder = loaded.languageModel
+        if let llava = loaded as? LlavaModel {
+            try benchImages(llava, into: &report)
+        } else {
+            for length in try positiveList(prefillLengths, option: "--prefill") {
+                guard length <= decoder.contextLength else {
+                    throw ValidationError("prefill length \(length) exceeds the model's context \(decoder.contextLength)")
                 }
-                let decodeMs = elapsedMs(decodeStart)
-                report.decodeTokensPerS = Double(decodeTokens) / (decodeMs / 1000)
-                report.decodeContext = length
+                let ids = (0..<length).map { ($0 * 7919 + 13) % decoder.vocabularySize }
+                let cache = decoder.makeCache()
+                let start = DispatchTime.now()
+                let hidden = decoder.forward(decoder.embed(ids), cache: cache)
+                var logits = decoder.logits(hidden.rows((length - 1)..<length))
+                let ms = elapsedMs(start)
+                report.prefill.append(.init(tokens: length, ms: ms, tokensPerS: Double(length) / (ms / 1000)))
+                if report.decodeContext == 0 { timeDecode(decoder, cache: cache, logits: &logits, into: &report) }
             }
         }
         report.peakRSSMiB = peakResidentMiB()
         try printJSON(report)
+    }
+
+    func loadModel() throws -> any LoadedModel {
+        if let model { return try ModelRegistry.load(directory: URL(fileURLWithPath: model, isDirectory: true)) }
+        let stored = DType(rawValue: dtype.uppercased())!
+        if let text = Architectures.textModels[config!] {
+            return try Qwen2Model(configuration: text, checkpoint: RandomWeights(dtype: stored, absent: text.tieWordEmbeddings ? ["lm_head.weight"] : []))
+        }
+        let llava = Architectures.multimodalModels[config!]!
+        return try LlavaModel(configuration: llava, source: RandomWeights(dtype: stored, absent: llava.tieWordEmbeddings
+            ? ["lm_head.weight", "language_model.lm_head.weight"] : []))
+    }
+
+    /// Preprocessing, the vision tower, and time to first token for prompts of `imageCounts` images plus text.
+    func benchImages(_ llava: LlavaModel, into report: inout BenchReport) throws {
+        let vision = llava.configuration.visionConfig
+        let photo = BenchCommand.syntheticPhoto(width: 640, height: 480)
+        var processorConfiguration = ImageProcessorConfiguration()
+        processorConfiguration.size = .init(height: vision.imageSize, width: vision.imageSize)
+        let processor = SiglipImageProcessor(configuration: processorConfiguration)
+        var start = DispatchTime.now()
+        let pixels = processor.preprocess(photo)
+        report.preprocessMs = elapsedMs(start)
+        start = DispatchTime.now()
+        _ = try llava.imageFeatures(pixels.reshaped([1] + pixels.shape))
+        report.visionMsPerImage = elapsedMs(start)
+        let decoder = llava.decoder
+        let perImage = llava.configuration.imageTokenCount
+        for count in try positiveList(imageCounts, option: "--image-counts") {
+            let text = (0..<textTokens).map { ($0 * 7919 + 13) % 151_000 }
+            let ids = Array(repeating: llava.configuration.imageTokenIndex, count: perImage * count) + text
+            guard ids.count <= decoder.contextLength else {
+                throw ValidationError("\(count) images need \(ids.count) positions, more than the context \(decoder.contextLength)")
+            }
+            start = DispatchTime.now()
+            let batch = Tensor(shape: [count] + pixels.shape, data: (0..<count).flatMap { _ in processor.preprocess(photo).data })
+            let features = try llava.imageFeatures(batch)
+            let cache = decoder.makeCache()
+            let hidden = decoder.forward(try llava.embed(ids: ids, imageFeatures: features), cache: cache)
+            var logits = decoder.logits(hidden.rows((ids.count - 1)..<ids.count))
+            report.timeToFirstToken.append(.init(images: count, tokens: ids.count, ms: elapsedMs(start)))
+            if report.decodeContext == 0 { timeDecode(decoder, cache: cache, logits: &logits, into: &report) }
+        }
+    }
+
+    /// Greedy decoding of `decodeTokens` tokens after a prefilled cache.
+    func timeDecode(_ decoder: any LanguageModel, cache: DecoderCache, logits: inout Tensor, into report: inout BenchReport) {
+        guard decodeTokens > 0 else { return }
+        report.decodeContext = cache.length
+        let start = DispatchTime.now()
+        for _ in 0..<decodeTokens {
+            let next = logits.data.indices.max { logits.data[$0] < logits.data[$1] }!
+            logits = decoder.logits(decoder.forward(decoder.embed([next]), cache: cache))
+        }
+        report.decodeTokensPerS = Double(decodeTokens) / (elapsedMs(start) / 1000)
+    }
+
+    func positiveList(_ text: String, option: String) throws -> [Int] {
+        try text.split(separator: ",").map { part in
+            guard let n = Int(part.trimmingCharacters(in: .whitespaces)), n > 0 else {
+                throw ValidationError("\(option) takes positive numbers, got '\(part)'")
+            }
+            return n
+        }
+    }
+
+    /// A smooth, photo-like RGB image (gradients and texture) of the given size.
+    static func syntheticPhoto(width: Int, height: Int) -> RGBImage {
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                let i = (y * width + x) * 3
+                pixels[i] = UInt8((x * 255) / width)
+                pixels[i + 1] = UInt8((y * 255) / height)
+                pixels[i + 2] = UInt8(((x ^ y) & 0x3F) * 3)
+            }
+        }
+        return try! RGBImage(width: width, height: height, pixels: pixels)
     }
 }
 
@@ -89,18 +153,27 @@ struct BenchReport: Encodable {
         let tokensPerS: Double
         enum CodingKeys: String, CodingKey { case tokens, ms, tokensPerS = "tokens_per_s" }
     }
+    struct FirstToken: Encodable {
+        let images: Int
+        let tokens: Int
+        let ms: Double
+    }
     let model: String
     let weights: String
     let threads: Int
     let loadMs: Double
     var prefill: [Prefill] = []
+    var preprocessMs: Double?
+    var visionMsPerImage: Double?
+    var timeToFirstToken: [FirstToken] = []
     var decodeTokensPerS: Double = 0
     var decodeContext = 0
     var peakRSSMiB: Double = 0
 
     enum CodingKeys: String, CodingKey {
-        case model, weights, threads, loadMs = "load_ms", prefill, decodeTokensPerS = "decode_tokens_per_s"
-        case decodeContext = "decode_context", peakRSSMiB = "peak_rss_mib"
+        case model, weights, threads, loadMs = "load_ms", prefill, preprocessMs = "preprocess_ms"
+        case visionMsPerImage = "vision_ms_per_image", timeToFirstToken = "time_to_first_token"
+        case decodeTokensPerS = "decode_tokens_per_s", decodeContext = "decode_context", peakRSSMiB = "peak_rss_mib"
     }
 }
 

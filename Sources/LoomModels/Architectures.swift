@@ -33,3 +33,38 @@ public enum Architectures {
         "qwen1.5-7b": qwen15_7B,
     ]
 }
+
+extension Architectures {
+    /// SigLIP-so400m as llava-interleave uses it: 26 of its 27 layers, 384 px, 14 px patches.
+    public static var siglipSo400mInterleave: SiglipVisionConfiguration {
+        var v = SiglipVisionConfiguration()
+        v.hiddenSize = 1152
+        v.intermediateSize = 4304
+        v.numHiddenLayers = 26
+        v.numAttentionHeads = 16
+        v.imageSize = 384
+        v.patchSize = 14
+        v.visionUseHead = false
+        return v
+    }
+
+    /// `llava-hf/llava-interleave-qwen-{0.5b,7b}-hf`: the decoder's vocabulary padded to 152000, `<image>` = 151646,
+    /// every patch of the last SigLIP layer.
+    public static func llavaInterleave(text: Qwen2Configuration) -> LlavaConfiguration {
+        var c = LlavaConfiguration()
+        c.textConfig = text
+        c.textConfig.vocabSize = 152_000
+        c.visionConfig = siglipSo400mInterleave
+        c.imageTokenIndex = 151_646
+        c.visionFeatureSelectStrategy = "full"
+        c.visionFeatureLayers = [-1]
+        c.tieWordEmbeddings = text.tieWordEmbeddings
+        return c
+    }
+
+    /// Multimodal architectures by the names `loom bench --config` accepts.
+    public static let multimodalModels: [String: LlavaConfiguration] = [
+        "llava-interleave-qwen-0.5b": llavaInterleave(text: qwen15_05B),
+        "llava-interleave-qwen-7b": llavaInterleave(text: qwen15_7B),
+    ]
+}
