@@ -5,7 +5,7 @@ import Foundation
 /// merge rank, leftmost first. Merged words are cached (thread-safe).
 final class BPEModel: @unchecked Sendable {
     /// Vocabulary string → id.
-    let vocabulary: [String: Int]
+    let vocabulary: [ExactString: Int]
     /// Id → vocabulary string (`nil` for ids the vocabulary skips).
     let tokens: [String?]
     /// `left << 32 | right` → `rank << 32 | merged id`.
@@ -28,23 +28,23 @@ final class BPEModel: @unchecked Sendable {
         guard let vocabularyObject = vocabularyValue.objectValue else {
             throw TokenizerError.invalidField(file: file, field: "model.vocab", reason: "is \(vocabularyValue.typeName), expected an object")
         }
-        var vocabulary = [String: Int](minimumCapacity: vocabularyObject.keys.count)
+        var vocabulary = [ExactString: Int](minimumCapacity: vocabularyObject.keys.count)
         var maxID = -1
         for (token, value) in zip(vocabularyObject.keys, vocabularyObject.values) {
             guard let id = value.intValue, id >= 0, id <= Int(Int32.max) else {
                 throw TokenizerError.invalidField(file: file, field: "model.vocab[\(token)]", reason: "is not a non-negative integer id")
             }
-            vocabulary[token] = id
+            vocabulary[ExactString(token)] = id
             maxID = max(maxID, id)
         }
         var tokens = [String?](repeating: nil, count: maxID + 1)
-        for (token, id) in vocabulary { tokens[id] = token }
+        for (token, id) in vocabulary { tokens[id] = token.value }
 
         self.vocabulary = vocabulary
         self.tokens = tokens
         self.merges = try Self.readMerges(model["merges"], vocabulary: vocabulary, file: file)
         self.byteIDs = ByteLevel.scalarForByte.map { scalar in
-            vocabulary[String(Character(scalar))].map { Int32($0) } ?? -1
+            vocabulary[ExactString(String(Character(scalar)))].map { Int32($0) } ?? -1
         }
         self.ignoreMerges = model["ignore_merges"]?.boolValue ?? false
     }
@@ -71,7 +71,7 @@ final class BPEModel: @unchecked Sendable {
     }
 
     /// Merges as `["a", "b"]` pairs (current format) or `"a b"` strings (older format); rank = position.
-    private static func readMerges(_ value: JSONValue?, vocabulary: [String: Int], file: String) throws -> [UInt64: UInt64] {
+    private static func readMerges(_ value: JSONValue?, vocabulary: [ExactString: Int], file: String) throws -> [UInt64: UInt64] {
         guard let value else { throw TokenizerError.missingField(file: file, field: "model.merges") }
         guard let entries = value.arrayValue else {
             throw TokenizerError.invalidField(file: file, field: "model.merges", reason: "is \(value.typeName), expected an array")
@@ -94,10 +94,10 @@ final class BPEModel: @unchecked Sendable {
             default:
                 throw TokenizerError.invalidField(file: file, field: field, reason: "is not a pair of token strings")
             }
-            guard let leftID = vocabulary[left], let rightID = vocabulary[right] else {
+            guard let leftID = vocabulary[ExactString(left)], let rightID = vocabulary[ExactString(right)] else {
                 throw TokenizerError.invalidField(file: file, field: field, reason: "names a token missing from model.vocab")
             }
-            guard let mergedID = vocabulary[left + right] else {
+            guard let mergedID = vocabulary[ExactString(left + right)] else {
                 throw TokenizerError.invalidField(file: file, field: field, reason: "merges into a token missing from model.vocab")
             }
             merges[pairKey(Int32(leftID), Int32(rightID))] = UInt64(rank) << 32 | UInt64(mergedID)
@@ -113,7 +113,7 @@ final class BPEModel: @unchecked Sendable {
     /// Appends the ids of one pre-tokenized word, given as raw UTF-8 bytes.
     func appendTokens(forWord word: ArraySlice<UInt8>, to ids: inout [Int]) {
         guard !word.isEmpty else { return }
-        if ignoreMerges, let id = vocabulary[ByteLevel.string(from: word)] {
+        if ignoreMerges, let id = vocabulary[ExactString(ByteLevel.string(from: word))] {
             ids.append(id)
             return
         }

@@ -11,7 +11,7 @@ public final class Tokenizer: @unchecked Sendable {
     private let normalizesNFC: Bool
     private let matcher: AddedTokenMatcher
     private let addedTokenContents: [Int: String]
-    private let addedTokenIDs: [String: Int]
+    private let addedTokenIDs: [ExactString: Int]
 
     /// The largest id plus one (BPE vocabulary and added tokens).
     public let vocabularySize: Int
@@ -50,7 +50,7 @@ public final class Tokenizer: @unchecked Sendable {
         normalizesNFC = definition.normalizesNFC
         matcher = AddedTokenMatcher(tokens: added)
         addedTokenContents = Dictionary(added.map { ($0.id, $0.content) }, uniquingKeysWith: { _, last in last })
-        addedTokenIDs = Dictionary(added.map { ($0.content, $0.id) }, uniquingKeysWith: { _, last in last })
+        addedTokenIDs = Dictionary(added.map { (ExactString($0.content), $0.id) }, uniquingKeysWith: { _, last in last })
         vocabularySize = max(model.tokens.count, (added.map(\.id).max() ?? -1) + 1)
         specialTokenIDs = Set(added.filter(\.isSpecial).map(\.id))
         chatTemplate = configuration.chatTemplate
@@ -70,10 +70,10 @@ public final class Tokenizer: @unchecked Sendable {
 
     /// The ids of the configuration's bos/eos/pad tokens; a name missing from the vocabulary is an error.
     private static func namedTokenIDs(_ configuration: TokenizerConfiguration, model: BPEModel,
-                                      addedTokenIDs: [String: Int]) throws -> (bos: Int?, eos: Int?, pad: Int?) {
+                                      addedTokenIDs: [ExactString: Int]) throws -> (bos: Int?, eos: Int?, pad: Int?) {
         func resolve(_ token: String?, _ field: String) throws -> Int? {
             guard let token else { return nil }
-            guard let id = addedTokenIDs[token] ?? model.vocabulary[token] else {
+            guard let id = addedTokenIDs[ExactString(token)] ?? model.vocabulary[ExactString(token)] else {
                 throw TokenizerError.invalidField(file: configuration.file, field: field,
                                                   reason: "names \"\(token)\", which is not in tokenizer.json")
             }
@@ -151,8 +151,9 @@ public final class Tokenizer: @unchecked Sendable {
         return model.tokens[id]
     }
 
-    /// The id of a vocabulary string or added token.
+    /// The id of a vocabulary string or added token (compared byte for byte, not by canonical equivalence).
     public func id(for token: String) -> Int? {
-        addedTokenIDs[token] ?? model.vocabulary[token]
+        let key = ExactString(token)
+        return addedTokenIDs[key] ?? model.vocabulary[key]
     }
 }
