@@ -48,6 +48,9 @@ import Testing
         #expect(tokenizer.token(for: 220) == "Ġ")
         #expect(tokenizer.token(for: 198) == "Ċ")
         #expect(tokenizer.id(for: "Ġare") == 525)
+        // Byte-exact: "Ã" decomposed (A + U+0303) is canonically equivalent but not the same token.
+        #expect(tokenizer.id(for: "Ã©") == 963)
+        #expect(tokenizer.id(for: "A\u{303}©") == nil)
         #expect(tokenizer.id(for: "no such token here") == nil)
         #expect(tokenizer.token(for: -1) == nil)
     }
