@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Side-by-side speed of transformers (PyTorch, CPU) and `loom bench` on random weights of the same architecture.
+
+Run on demand (not by CI), after `make release`:
+    pip install -r tools/reference/requirements.txt
+    python bench/compare_transformers.py --config qwen1.5-0.5b
+    python bench/compare_transformers.py --config llava-interleave-qwen-0.5b
+
+Both engines run in this one invocation, one after the other, with the same shapes and thread count, so the ratios
+are comparable on a noisy machine. Figures: prefill tokens/s (text models), image preprocessing, vision tower per image,
+time to first token for image prompts, decode tokens/s, peak RSS.
+"""
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+QWEN15_05B = dict(vocab_size=151936, hidden_size=1024, intermediate_size=2816, num_hidden_layers=24,
+                  num_attention_heads=16, num_key_value_heads=16, max_position_embeddings=32768, rope_theta=1e6,
+                  rms_norm_eps=1e-6, tie_word_embeddings=True, bos_token_id=151643, eos_token_id=151645)
+QWEN15_7B = dict(QWEN15_05B, hidden_size=4096, intermediate_size=11008, num_hidden_layers=32, num_attention_heads=32,
+                 num_key_value_heads=32, tie_word_embeddings=False)
+SIGLIP = dict(hidden_size=1152, intermediate_size=4304, num_hidden_layers=26, num_attention_heads=16, image_size=384,
+              patch_size=14, hidden_act="gelu_pytorch_tanh", layer_norm_eps=1e-6, vision_use_head=False)
+TEXT = {"qwen1.5-0.5b": QWEN15_05B, "qwen1.5-7b": QWEN15_7B}
+LLAVA = {"llava-interleave-qwen-0.5b": QWEN15_05B, "llava-interleave-qwen-7b": QWEN15_7B}
+
+
+def peak_rss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def ms(start):
+    return (time.perf_counter() - start) * 1000
+
+
+def decode(model, cache, logits, tokens, torch):
+    start = time.perf_counter()
+    for _ in range(tokens):
+        nxt = logits[:, -1:].argmax(-1)
+        out = model(input_ids=nxt, past_key_values=cache, use_cache=True)
+        cache, logits = out.past_key_values, out.logits
+    return tokens / (ms(start) / 1000)
+
+
+def transformers_text(name, dtype, prefill, decode_tokens):
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+    start = time.perf_counter()
+    model = Qwen2ForCausalLM(Qwen2Config(**TEXT[name])).to(dtype).eval()
+    report = {"load_ms": ms(start), "prefill": []}
+    with torch.inference_mode():
+        for i, length in enumerate(prefill):
+            ids = torch.tensor([[(j * 7919 + 13) % 151936 for j in range(length)]])
+            start = time.perf_counter()
+            out = model(input_ids=ids, use_cache=True, logits_to_keep=1)
+            took = ms(start)
+            report["prefill"].append({"tokens": length, "ms": took, "tokens_per_s": length / (took / 1000)})
+            if i == 0:
+                report["decode_tokens_per_s"] = decode(model, out.past_key_values, out.logits, decode_tokens, torch)
+    return report
+
+
+def transformers_llava(name, dtype, text_tokens, image_counts, decode_tokens):
+    import numpy as np
+    import torch
+    from PIL import Image
+    from transformers import LlavaConfig, LlavaForConditionalGeneration, Qwen2Config, SiglipVisionConfig
+    from transformers.models.siglip.image_processing_siglip import SiglipImageProcessor
+    text = dict(LLAVA[name], vocab_size=152000)
+    config = LlavaConfig(vision_config=SiglipVisionConfig(**SIGLIP), text_config=Qwen2Config(**text),
+                         image_token_index=151646, vision_feature_select_strategy="full", vision_feature_layer=-1,
+                         projector_hidden_act="gelu", tie_word_embeddings=text["tie_word_embeddings"])
+    start = time.perf_counter()
+    model = LlavaForConditionalGeneration(config).to(dtype).eval()
+    report = {"load_ms": ms(start), "time_to_first_token": []}
+    processor = SiglipImageProcessor(size={"height": 384, "width": 384}, image_mean=[0.5] * 3, image_std=[0.5] * 3)
+    x, y = np.meshgrid(np.arange(640), np.arange(480))
+    photo = Image.fromarray(np.stack([(x * 255) // 640, (y * 255) // 480, ((x ^ y) & 0x3F) * 3], -1).astype(np.uint8))
+    with torch.inference_mode():
+        start = time.perf_counter()
+        pixels = processor(images=[photo], return_tensors="pt")["pixel_values"].to(dtype)
+        report["preprocess_ms"] = ms(start)
+        start = time.perf_counter()
+        model.get_image_features(pixel_values=pixels, vision_feature_layer=-1, vision_feature_select_strategy="full")
+        report["vision_ms_per_image"] = ms(start)
+        for i, count in enumerate(image_counts):
+            ids = torch.tensor([[151646] * (729 * count) + [(j * 7919 + 13) % 151000 for j in range(text_tokens)]])
+            start = time.perf_counter()
+            batch = processor(images=[photo] * count, return_tensors="pt")["pixel_values"].to(dtype)
+            out = model(input_ids=ids, pixel_values=batch, use_cache=True, logits_to_keep=1)
+            report["time_to_first_token"].append({"images": count, "tokens": ids.shape[1], "ms": ms(start)})
+            if i == 0:
+                report["decode_tokens_per_s"] = decode(model, out.past_key_values, out.logits, decode_tokens, torch)
+    return report
+
+
+def run_transformers(args):
+    import torch
+    torch.set_num_threads(args.threads)
+    dtype = {"f32": torch.float32, "bf16": torch.bfloat16}[args.dtype]
+    if args.config in TEXT:
+        report = transformers_text(args.config, dtype, args.prefill, args.decode_tokens)
+    else:
+        report = transformers_llava(args.config, dtype, args.text_tokens, args.image_counts, args.decode_tokens)
+    report["peak_rss_mib"] = peak_rss_mib()
+    print(json.dumps(report))
+
+
+def run_loom(args):
+    binary = os.path.join(ROOT, ".build/release/loom")
+    command = [binary, "bench", "--config", args.config, "--random-weights", "--dtype", args.dtype,
+               "--prefill", ",".join(map(str, args.prefill)), "--text-tokens", str(args.text_tokens),
+               "--image-counts", ",".join(map(str, args.image_counts)), "--decode-tokens", str(args.decode_tokens)]
+    env = dict(os.environ, LOOM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads))
+    return json.loads(subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout)
+
+
+def figures(report):
+    out = {"load ms": report.get("load_ms")}
+    for p in report.get("prefill", []):
+        out[f"prefill {p['tokens']} tok/s"] = p["tokens_per_s"]
+    if "preprocess_ms" in report:
+        out["preprocess ms"] = report["preprocess_ms"]
+        out["vision ms/image"] = report["vision_ms_per_image"]
+    for t in report.get("time_to_first_token", []):
+        out[f"TTFT {t['images']} image(s), {t['tokens']} tokens, ms"] = t["ms"]
+    out["decode tok/s"] = report.get("decode_tokens_per_s")
+    out["peak RSS MiB"] = report.get("peak_rss_mib")
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="qwen1.5-0.5b", choices=sorted(TEXT) + sorted(LLAVA))
+    parser.add_argument("--dtype", default="f32", choices=["f32", "bf16"])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--prefill", type=int, nargs="+", default=[512, 2048])
+    parser.add_argument("--text-tokens", type=int, default=30)
+    parser.add_argument("--image-counts", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--decode-tokens", type=int, default=32)
+    parser.add_argument("--engine", choices=["both", "transformers"], default="both", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.engine == "transformers":
+        run_transformers(args)
+        return
+    command = [sys.executable, __file__, "--engine", "transformers"] + sys.argv[1:]
+    reference = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+    loom = run_loom(args)
+    ours, theirs = figures(loom), figures(reference)
+    print(f"{args.config}, {args.dtype}, {args.threads} threads, random weights")
+    print(f"{'figure':48} {'transformers':>14} {'loom':>14} {'loom/tf':>9}")
+    for key in ours:
+        a, b = theirs.get(key), ours.get(key)
+        ratio = f"{b / a:.2f}" if a and b else ""
+        print(f"{key:48} {a if a is None else f'{a:14.1f}':>14} {b if b is None else f'{b:14.1f}':>14} {ratio:>9}")
+
+
+if __name__ == "__main__":
+    main()
