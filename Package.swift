@@ -36,7 +36,9 @@ let package = Package(
         // Tokenizers: byte-level BPE from tokenizer.json.
         .target(name: "LoomTokenizers", swiftSettings: kernelSettings),
         // Media: image decoding through the system libraries, Pillow-exact resizing, SigLIP preprocessing.
-        .target(name: "LoomMedia", dependencies: ["CJPEG", "CPNG", "CWebP"], swiftSettings: kernelSettings),
+        .target(name: "LoomMedia", dependencies: ["LoomCore", "CImageShims", "CWebP"], swiftSettings: kernelSettings),
+        // C shims that decode JPEG and PNG with error handlers that return instead of exiting (setjmp/longjmp).
+        .target(name: "CImageShims", dependencies: ["CJPEG", "CPNG"]),
         // Model components, one file each, chosen by `model_type` from a registry.
         .target(name: "LoomModels", dependencies: ["LoomCore", "LoomCheckpoint"], swiftSettings: kernelSettings),
         // Generation: sampling, stopping, log-probabilities, streaming.

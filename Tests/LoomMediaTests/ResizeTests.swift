@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+@testable import LoomMedia
+
+@Suite("PillowResize matches Pillow's BICUBIC resize")
+struct ResizeTests {
+    @Test("every fixture at every size is bit-identical", arguments: Fixtures.expected.images)
+    func resizesLikePillow(_ expected: Fixtures.Image) throws {
+        let image = try ImageDecoder.decode(contentsOf: Fixtures.url(expected.file))
+        for size in expected.resize {
+            let resized = PillowResize.resize(image, width: size.width, height: size.height)
+            #expect(resized.width == size.width && resized.height == size.height)
+            #expect(SHA256.hex(resized.pixels) == size.sha256, "\(expected.file) → \(size.width)×\(size.height)")
+        }
+    }
+
+    @Test("an unchanged size gives the same pixels")
+    func unchangedSize() throws {
+        let image = try ImageDecoder.decode(contentsOf: Fixtures.url("noise_420_odd.jpg"))
+        #expect(PillowResize.resize(image, width: image.width, height: image.height) == image)
+    }
+
+    @Test("a width-only change leaves columns' vertical profile untouched")
+    func widthOnlyChange() throws {
+        // 1 row: only the horizontal pass can run; the result of a 1-row image has 1 row.
+        let row = try RGBImage(width: 4, height: 1, pixels: [0, 0, 0, 255, 255, 255, 0, 0, 0, 255, 255, 255])
+        let wider = PillowResize.resize(row, width: 8, height: 1)
+        #expect(wider.height == 1)
+        #expect(wider.pixels.count == 24)
+    }
+
+    @Test("a uniform image stays uniform at any size")
+    func uniformImage() throws {
+        let gray = try RGBImage(width: 37, height: 23, layout: .gray, bytes: [UInt8](repeating: 200, count: 37 * 23))
+        for (width, height) in [(384, 384), (5, 3), (1, 1), (1000, 7)] {
+            let resized = PillowResize.resize(gray, width: width, height: height)
+            #expect(resized.pixels.allSatisfy { $0 == 200 })
+        }
+    }
+
+    @Test("bicubic weights are Pillow's fixed-point values")
+    func coefficients() {
+        // 4 → 2: scale 2, support 4, taps 2·4+1; output 0 centred at 1.0 reads inputs 0..<4.
+        let c = BicubicCoefficients(inputSize: 4, outputSize: 2)
+        #expect(c.taps == 9)
+        #expect(c.first == [0, 0])
+        #expect(c.count == [4, 4])
+        let sum = c.weights[0..<c.count[0]].reduce(0, +)
+        #expect(abs(Int(sum) - (1 << 22)) <= 2)
+        // Identity: each output takes its own input with weight 1.0 exactly (neighbours weigh 0 at distance 1).
+        let identity = BicubicCoefficients(inputSize: 5, outputSize: 5)
+        #expect(identity.weights[2 * identity.taps + 2 - identity.first[2]] == 1 << 22)
+    }
+
+    @Test("640×480 → 384×384 timing (informational)")
+    func timing() throws {
+        var generator = SplitMix(seed: 7)
+        let pixels = (0..<(640 * 480 * 3)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        let image = try RGBImage(width: 640, height: 480, pixels: pixels)
+        _ = PillowResize.resize(image, width: 384, height: 384)
+        let runs = 20
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<runs { _ = PillowResize.resize(image, width: 384, height: 384) }
+        let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(runs)
+        print("PillowResize 640×480 → 384×384: \(String(format: "%.2f", ms)) ms per image")
+        #expect(ms < 5_000)
+    }
+}
+
+/// A small deterministic generator for synthetic test pixels.
+struct SplitMix {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
