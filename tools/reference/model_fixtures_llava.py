@@ -148,12 +148,12 @@ ALL_CASES = ("hf-0img", "hf-1img", "hf-2img", "hf-3img", "hf-16img", "interleave
              "interleaved-3", "llava-1img", "llava-2img", "two-turn")
 
 TINY_84 = LlavaFixture("tiny-84", 84, vision_layers=2, vision_heads=4, tie=True, dtype=torch.float32, seed=2100,
-                       cases=ALL_CASES)
+                       cases=ALL_CASES, max_position_embeddings=2048)
 GEOMETRY_384 = LlavaFixture("geometry-384", 384, vision_layers=1, vision_heads=2, tie=False, dtype=torch.float32,
                             seed=2200, cases=("hf-1img", "interleaved-2"), max_position_embeddings=4096,
                             subsample_logits=True, image_refs_only_for=("astronaut.jpg",), store_vision_hidden=False)
 TINY_84_BF16 = LlavaFixture("tiny-84-bf16", 84, vision_layers=2, vision_heads=4, tie=True, dtype=torch.bfloat16,
-                            seed=2100, cases=("hf-1img", "interleaved-2"),
+                            seed=2100, cases=("hf-1img", "interleaved-2"), max_position_embeddings=2048,
                             bf16_logits_cases=("hf-1img",), pixels_from="tiny-84")
 
 
