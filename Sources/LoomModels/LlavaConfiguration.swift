@@ -7,7 +7,8 @@ public struct LlavaConfiguration: Codable, Sendable, Equatable {
     public var modelType = "llava"
     public var textConfig = Qwen2Configuration()
     public var visionConfig = SiglipVisionConfiguration()
-    /// The id of `<image>`; each image's features replace a run of it.
+    /// The id of `<image>`; each image's features replace a run of it. A negative value is a sentinel outside the
+    /// vocabulary (the original LLaVA code's −200).
     public var imageTokenIndex = 32_000
     public var projectorHiddenAct = "gelu"
     /// `full` keeps every patch; `default` drops the first (LLaVA-1.5's CLS token).
@@ -79,7 +80,7 @@ public struct LlavaConfiguration: Codable, Sendable, Equatable {
             throw ModelError.invalidConfiguration("vision_feature_select_strategy '\(visionFeatureSelectStrategy)' is not supported (default, full)")
         }
         guard !visionFeatureLayers.isEmpty else { throw ModelError.invalidConfiguration("vision_feature_layer is empty") }
-        guard imageTokenIndex >= 0 && imageTokenIndex < textConfig.vocabSize else {
+        guard imageTokenIndex < textConfig.vocabSize else {
             throw ModelError.invalidConfiguration("image_token_index \(imageTokenIndex) is outside the vocabulary of \(textConfig.vocabSize)")
         }
         guard textConfig.modelType == "qwen2" else {

@@ -1,3 +1,4 @@
+import Foundation
 import LoomMedia
 
 /// One piece of a message, in the order the user gave it.
@@ -6,6 +7,37 @@ public enum ContentPart: Sendable, Equatable {
     case text(String)
     /// One image.
     case image(ImageSource)
+    /// The views of one 3D scene: one block of images, in order.
+    case views([ImageSource])
+    /// A video: its sampled frames enter as one block of images where it stands (see ``VideoRequest``).
+    case video(VideoRequest)
+}
+
+/// A video in a prompt and how to sample its frames. `LoomKit` decodes it into frames before rendering.
+public struct VideoRequest: Sendable, Equatable {
+    /// How frames are chosen.
+    public enum Sampling: Sendable, Equatable {
+        /// `linspace(0, total−1, min(total, n))` truncated, as lmms-eval samples.
+        case uniform
+        /// Every `total // n`-th frame, as the authors' interleave demo does.
+        case interval
+        /// Frames at `rate` per second, at most `n`.
+        case fps(Double)
+    }
+
+    public var url: URL
+    /// Frames wanted (`n`); the blog's inference setting is 16.
+    public var frames: Int
+    public var sampling: Sampling
+    /// Whether each frame is preceded by its time in the text (off by default, keeping the reference format).
+    public var showTimestamps: Bool
+
+    public init(url: URL, frames: Int = 16, sampling: Sampling = .uniform, showTimestamps: Bool = false) {
+        self.url = url
+        self.frames = frames
+        self.sampling = sampling
+        self.showTimestamps = showTimestamps
+    }
 }
 
 /// Who speaks a message.
@@ -23,9 +55,15 @@ public struct Message: Sendable, Equatable {
         self.content = content
     }
 
-    /// The images of this message, in order.
+    /// The images of this message, in order (views expanded; videos must have been resolved to frames).
     public var images: [ImageSource] {
-        content.compactMap { if case .image(let source) = $0 { return source } else { return nil } }
+        content.flatMap { part -> [ImageSource] in
+            switch part {
+            case .image(let source): return [source]
+            case .views(let sources): return sources
+            case .text, .video: return []
+            }
+        }
     }
 }
 
@@ -40,9 +78,9 @@ public struct Conversation: Sendable, Equatable {
         Conversation([Message(role: .user, content: content)])
     }
 
-    /// A conversation of one user message of text and images given separately (see ``PromptTemplate/parts(text:images:template:)``).
+    /// A conversation of one user message of text and images given separately (see ``PromptTemplate/parts(text:media:template:)``).
     public static func user(text: String, images: [ImageSource], template: PromptTemplate) throws -> Conversation {
-        .user(try PromptTemplate.parts(text: text, images: images, template: template))
+        .user(try PromptTemplate.parts(text: text, media: images.map { .image($0) }, template: template))
     }
 
     /// Appends a message.
@@ -52,4 +90,9 @@ public struct Conversation: Sendable, Equatable {
 
     /// Every image of every message, in order.
     public var images: [ImageSource] { messages.flatMap(\.images) }
+
+    /// Whether any message still holds a video to decode.
+    public var hasVideo: Bool {
+        messages.contains { $0.content.contains { if case .video = $0 { return true } else { return false } } }
+    }
 }

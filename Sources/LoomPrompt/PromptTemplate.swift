@@ -21,41 +21,76 @@ public enum PromptTemplate: String, Sendable, CaseIterable, Codable {
         let placed = conversation.messages.contains { message in
             guard let firstText = message.content.firstIndex(where: { if case .text = $0 { return true } else { return false } })
             else { return false }
-            return message.content[firstText...].contains { if case .image = $0 { return true } else { return false } }
+            return message.content[firstText...].contains { if case .text = $0 { return false } else { return true } }
         }
         return placed ? .interleaved : .hf
     }
 
-    /// Content parts for `text` and `images` given separately (as on a command line). Under `hf` the images come
-    /// first and the text is kept as is. Otherwise images replace the `<image>` markers in order — their counts
-    /// must match — and with no markers at all the images come first.
-    public static func parts(text: String, images: [ImageSource], template: PromptTemplate) throws -> [ContentPart] {
-        let pieces = text.components(separatedBy: imageMarker)
-        if template == .hf || pieces.count == 1 { return images.map { .image($0) } + [.text(text)] }
-        guard pieces.count - 1 == images.count else {
-            throw PromptError.markerCountMismatch(markers: pieces.count - 1, images: images.count)
+    /// The marker that stands for a video in text.
+    public static let videoMarker = "<video>"
+    /// The marker that stands for the views of a 3D scene in text.
+    public static let viewsMarker = "<views>"
+
+    /// Content parts for text and media given separately (as on a command line). Under `hf` the media come first
+    /// and the text is kept as is. Otherwise each `<image>`, `<video>` and `<views>` marker takes the next item
+    /// of its kind — the counts must match per kind — and with no markers at all the media come first.
+    public static func parts(text: String, media: [ContentPart], template: PromptTemplate) throws -> [ContentPart] {
+        let markers = [imageMarker, videoMarker, viewsMarker]
+        let pieces = split(text, on: markers)
+        let markerCount = pieces.filter { markers.contains($0) }.count
+        if template == .hf || markerCount == 0 { return media + [.text(text)] }
+        var queues = Dictionary(grouping: media, by: marker(for:))
+        for kind in markers {
+            let wanted = pieces.filter { $0 == kind }.count
+            let given = queues[kind]?.count ?? 0
+            guard wanted == given else {
+                throw PromptError.markerCountMismatch(marker: kind, markers: wanted, items: given)
+            }
         }
-        var parts: [ContentPart] = []
-        for (i, piece) in pieces.enumerated() {
-            if !piece.isEmpty { parts.append(.text(piece)) }
-            if i < images.count { parts.append(.image(images[i])) }
+        return pieces.compactMap { piece in
+            if markers.contains(piece) { return queues[piece]!.removeFirst() }
+            return piece.isEmpty ? nil : .text(piece)
         }
-        return parts
+    }
+
+    /// The marker a media part stands for.
+    static func marker(for part: ContentPart) -> String {
+        switch part {
+        case .image: return imageMarker
+        case .video: return videoMarker
+        case .views: return viewsMarker
+        case .text: return ""
+        }
+    }
+
+    /// `text` cut into runs of plain text and the markers themselves, in order.
+    static func split(_ text: String, on markers: [String]) -> [String] {
+        var pieces: [String] = []
+        var rest = text[...]
+        while let found = markers.compactMap({ marker in rest.range(of: marker).map { (marker, $0) } }).min(by: { $0.1.lowerBound < $1.1.lowerBound }) {
+            pieces.append(String(rest[..<found.1.lowerBound]))
+            pieces.append(found.0)
+            rest = rest[found.1.upperBound...]
+        }
+        pieces.append(String(rest))
+        return pieces
     }
 }
 
 /// Why a prompt could not be rendered.
 public enum PromptError: Error, CustomStringConvertible, Equatable {
-    case markerCountMismatch(markers: Int, images: Int)
+    case markerCountMismatch(marker: String, markers: Int, items: Int)
     case markersInHFTemplate(Int)
     case imagesWithoutVision(Int)
     case markerInText(Int)
     case emptyConversation
+    case unresolvedVideo
 
     public var description: String {
         switch self {
-        case .markerCountMismatch(let markers, let images):
-            return "the prompt has \(markers) <image> marker\(markers == 1 ? "" : "s") but \(images) image\(images == 1 ? " was" : "s were") given"
+        case .markerCountMismatch(let marker, let markers, let items):
+            let noun = ["<image>": "image", "<video>": "video", "<views>": "views set"][marker] ?? "item"
+            return "the prompt has \(markers) \(marker) marker\(markers == 1 ? "" : "s") but \(items) \(noun)\(items == 1 ? " was" : "s were") given"
         case .markersInHFTemplate(let count):
             return "the hf template places images itself; remove the \(count) <image> marker\(count == 1 ? "" : "s") or use --template interleaved"
         case .imagesWithoutVision(let count):
@@ -64,6 +99,8 @@ public enum PromptError: Error, CustomStringConvertible, Equatable {
             return "\(count) <image> marker\(count == 1 ? "" : "s") left in the text with no image to stand for; give images as image parts"
         case .emptyConversation:
             return "empty prompt: the conversation has no text and no images"
+        case .unresolvedVideo:
+            return "a video must be decoded into frames before the prompt is rendered (LoomModel does this)"
         }
     }
 }

@@ -46,7 +46,7 @@ import LoomTokenizers
     }
 
     @Test func markersAndImagesMustAgree() throws {
-        #expect(throws: PromptError.markerCountMismatch(markers: 2, images: 1)) {
+        #expect(throws: PromptError.markerCountMismatch(marker: "<image>", markers: 2, items: 1)) {
             try Conversation.user(text: "Compare <image> and <image>.", images: [a], template: .interleaved)
         }
         let hf = try Conversation.user(text: "Compare <image> and <image>.", images: [a, b], template: .hf)
@@ -85,6 +85,6 @@ import LoomTokenizers
     @Test func rawPromptsExpandMarkers() throws {
         let prompt = try renderer.renderRaw("<image> and <image>", images: [a, b])
         #expect(prompt.ids.filter { $0 == 515 }.count == 1458)
-        #expect(throws: PromptError.markerCountMismatch(markers: 2, images: 1)) { try renderer.renderRaw("<image> and <image>", images: [a]) }
+        #expect(throws: PromptError.markerCountMismatch(marker: "<image>", markers: 2, items: 1)) { try renderer.renderRaw("<image> and <image>", images: [a]) }
     }
 }

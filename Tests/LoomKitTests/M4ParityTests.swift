@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+import LoomCore
+import LoomMedia
+import LoomModels
+import LoomPrompt
+import LoomTestSupport
+@testable import LoomKit
+
+/// The other M4 shapes and the original checkpoint layout against transformers (fixtures of `make_m4_fixtures.py`).
+@Suite struct M4ParityTests {
+    func m4Case(_ name: String) throws -> [String: Any] {
+        let cases = try Fixtures.referenceJSON(Fixtures.url("m4"))["cases"] as! [[String: Any]]
+        return try #require(cases.first { $0["name"] as? String == name })
+    }
+
+    /// Compares ids, logits (the recorded rows) and the greedy continuation of `prompt` with a reference case.
+    func check(_ loom: LoomModel, _ prompt: RenderedPrompt, _ reference: [String: Any], logits expected: Tensor) throws {
+        #expect(prompt.ids == Fixtures.ints(reference, "input_ids"))
+        #expect(prompt.imageTokenTotal == (reference["image_token_count"] as? NSNumber)?.intValue)
+        let (embeddings, _) = try loom.embed(prompt)
+        let decoder = loom.languageModel
+        let logits = decoder.logits(decoder.forward(embeddings, cache: decoder.makeCache()))
+        let rows = reference["logits_rows"] == nil ? Array(0..<logits.rows) : Fixtures.ints(reference, "logits_rows")
+        #expect(maxAbsDifference(rows.flatMap { logits.row($0) }, expected.data) < 1e-4)
+        var parameters = loom.defaultParameters
+        parameters.maxNewTokens = 32
+        var greedy = Fixtures.ints(reference, "greedy_ids")
+        if greedy.last == 514 { greedy.removeLast() }
+        #expect(try loom.generate(prompt, parameters: parameters).tokenIDs == greedy)
+    }
+
+    @Test func sixViewScene() throws {
+        let loom = try LoadedFixtures.model("tiny-84")
+        let folder = Fixtures.url("m4/views/scene")
+        let views = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted().map { ImageSource.file(folder.appendingPathComponent($0)) }
+        #expect(views.count == 6)
+        let chat = Conversation.user([.text("Scene: "), .views(views), .text("\nWhere is the helmet?")])
+        let prompt = try loom.prompt(chat, template: .interleaved)
+        try check(loom, prompt, try m4Case("views-6"), logits: try Fixtures.referenceTensor(Fixtures.url("m4"), "logits.views-6"))
+    }
+
+    /// The same weights in the lmms-lab layout (`llava_qwen`): original tokenisation with the −200 sentinel and
+    /// images padded to a square with the mean colour.
+    @Test(arguments: ["llava-pad-1img", "llava-pad-2img"])
+    func originalCheckpointLayout(caseName: String) throws {
+        let directory = Fixtures.url("llava_qwen/tiny-84-lmms")
+        let loom = try LoomModel(directory: directory)
+        #expect(loom.model.modelType == "llava_qwen")
+        let cases = try Fixtures.referenceJSON(directory)["cases"] as! [[String: Any]]
+        let reference = try #require(cases.first { $0["name"] as? String == caseName })
+        let images = (reference["images"] as! [String]).map { ImageSource.file(Fixtures.url("llava/images/\($0)")) }
+        let chat = try Conversation.user(text: reference["prompt"] as! String, images: images, template: .llava)
+        let prompt = try loom.prompt(chat)
+        try check(loom, prompt, reference, logits: try Fixtures.referenceTensor(directory, "logits.\(caseName)"))
+    }
+}
+
+/// The image-feature cache: later turns re-encode nothing they have seen; different pixels never share an entry.
+@Suite struct ImageFeatureCacheTests {
+    let astronaut = ImageSource.file(Fixtures.url("llava/images/astronaut.jpg"))
+    let coffee = ImageSource.file(Fixtures.url("llava/images/coffee.jpg"))
+
+    @Test func multiTurnConversationEncodesEachImageOnce() throws {
+        let loom = try LoomModel(directory: Fixtures.url("llava/tiny-84"))
+        var chat = Conversation.user([.image(astronaut), .text("What is this?")])
+        let first = try loom.reply(to: chat, parameters: .init(maxNewTokens: 4, eosTokenIDs: [514]))
+        #expect(loom.featureCache.misses == 1 && loom.featureCache.hits == 0)
+        chat.append(.assistant, [.text(first.result.text)])
+        chat.append(.user, [.image(coffee), .image(astronaut), .text("And these?")])
+        _ = try loom.reply(to: chat, parameters: .init(maxNewTokens: 4, eosTokenIDs: [514]))
+        #expect(loom.featureCache.misses == 2)
+        #expect(loom.featureCache.hits == 1)
+        #expect(loom.featureCache.count == 2)
+    }
+
+    @Test func imagesDifferingInOnePixelGetTheirOwnEntries() throws {
+        let loom = try LoomModel(directory: Fixtures.url("llava/tiny-84"))
+        let original = try astronaut.load()
+        var pixels = original.pixels
+        pixels[pixels.count / 2] ^= 1
+        let changed = try RGBImage(width: original.width, height: original.height, pixels: pixels)
+        let prompt = try loom.prompt(.user([.image(.pixels(original)), .image(.pixels(changed)), .text("Same?")]))
+        let (embeddings, _) = try loom.embed(prompt)
+        #expect(loom.featureCache.count == 2 && loom.featureCache.misses == 2)
+        let start = try #require(prompt.ids.firstIndex(of: 515))
+        let firstImage = embeddings.rows(start..<(start + 36)), secondImage = embeddings.rows((start + 36)..<(start + 72))
+        #expect(maxAbsDifference(firstImage.data, secondImage.data) > 0)
+    }
+
+    @Test func leastRecentlyUsedEntriesGoFirst() {
+        let cache = ImageFeatureCache(capacityBytes: 3 * 16)
+        let tensor = Tensor(zeros: [4])
+        cache.store(tensor, for: "a")
+        cache.store(tensor, for: "b")
+        cache.store(tensor, for: "c")
+        _ = cache.features(for: "a")
+        cache.store(tensor, for: "d")
+        #expect(cache.features(for: "b") == nil)
+        #expect(cache.features(for: "a") != nil && cache.features(for: "c") != nil && cache.features(for: "d") != nil)
+        #expect(cache.storedBytes == 48)
+        cache.store(Tensor(zeros: [100]), for: "huge")
+        #expect(cache.features(for: "huge") == nil && cache.count == 3)
+    }
+
+    @Test func keysCoverPixelsSizeAndSettings() {
+        let pixels = [UInt8](repeating: 7, count: 12)
+        let key = ImageFeatureCache.key(width: 2, height: 2, pixels: pixels, settings: "s")
+        #expect(key.count == 64)
+        #expect(key != ImageFeatureCache.key(width: 4, height: 1, pixels: pixels, settings: "s"))
+        #expect(key != ImageFeatureCache.key(width: 2, height: 2, pixels: pixels, settings: "t"))
+        #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+}
