@@ -78,7 +78,8 @@ import LoomTestSupport
         let loom = try LoomModel(directory: Fixtures.url("llava/tiny-84"))
         let original = try astronaut.load()
         var pixels = original.pixels
-        pixels[pixels.count / 2] ^= 1
+        let middle = (original.height / 2 * original.width + original.width / 2) * 3
+        for c in 0..<3 { pixels[middle + c] = 255 - pixels[middle + c] }
         let changed = try RGBImage(width: original.width, height: original.height, pixels: pixels)
         let prompt = try loom.prompt(.user([.image(.pixels(original)), .image(.pixels(changed)), .text("Same?")]))
         let (embeddings, _) = try loom.embed(prompt)
