@@ -113,3 +113,46 @@ import LoomTestSupport
         #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 }
+
+/// Videos in prompts: frames sampled as lmms-eval does, each an image of the prompt, against transformers fed the
+/// frames PyAV decodes.
+@Suite struct VideoPromptParityTests {
+    let video = Fixtures.url("m4/video/pan.mov")
+
+    func m4Case(_ name: String) throws -> [String: Any] {
+        let cases = try Fixtures.referenceJSON(Fixtures.url("m4"))["cases"] as! [[String: Any]]
+        return try #require(cases.first { $0["name"] as? String == name })
+    }
+
+    @Test func sixteenFrameVideo() throws {
+        let loom = try LoadedFixtures.model("tiny-84")
+        let reference = try m4Case("video-16")
+        let chat = Conversation.user([.video(VideoRequest(url: video, frames: 16)), .text("Describe the video.")])
+        let (prompt, media) = try loom.preparePrompt(chat, template: .hf)
+        #expect(media.count == 1 && media[0].kind == "video" && media[0].images == 16 && media[0].tokens == 16 * 36)
+        #expect(media[0].frameIndices == Fixtures.ints(reference, "frame_indices"))
+        #expect(media[0].totalFrames == 24)
+        try M4ParityTests().check(loom, prompt, reference, logits: try Fixtures.referenceTensor(Fixtures.url("m4"), "logits.video-16"))
+    }
+
+    @Test func videoAndImageInOneMessage() throws {
+        let loom = try LoadedFixtures.model("tiny-84")
+        let reference = try m4Case("video-image")
+        let parts = try PromptTemplate.parts(text: "Watch <video> and compare it with <image>.",
+                                             media: [.image(.file(Fixtures.url("llava/images/chelsea.jpg"))),
+                                                     .video(VideoRequest(url: video, frames: 8))], template: .interleaved)
+        let (prompt, media) = try loom.preparePrompt(.user(parts), template: .interleaved)
+        #expect(media.map(\.kind) == ["video", "image"])
+        #expect(media[0].frameIndices == Fixtures.ints(reference, "frame_indices"))
+        try M4ParityTests().check(loom, prompt, reference, logits: try Fixtures.referenceTensor(Fixtures.url("m4"), "logits.video-image"))
+    }
+
+    @Test func frameTimesGoBeforeEachFrame() throws {
+        let loom = try LoadedFixtures.model("tiny-84")
+        let chat = Conversation.user([.video(VideoRequest(url: video, frames: 3, showTimestamps: true)), .text("When?")])
+        let (prompt, media) = try loom.preparePrompt(chat, template: .interleaved)
+        let times = try #require(media[0].timestamps)
+        #expect(times.count == 3 && times[0] == 0)
+        #expect(prompt.text.contains(String(format: "[%.2fs] <image>", times[1])))
+    }
+}

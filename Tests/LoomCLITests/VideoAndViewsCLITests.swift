@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+import LoomTestSupport
+
+/// `--video` and `--views` on the command line, against the M4 reference cases.
+@Suite struct VideoAndViewsCLITests {
+    let model = Fixtures.url("llava/tiny-84").path
+
+    func m4Case(_ name: String) throws -> [String: Any] {
+        let cases = try Fixtures.referenceJSON(Fixtures.url("m4"))["cases"] as! [[String: Any]]
+        return try #require(cases.first { $0["name"] as? String == name })
+    }
+
+    @Test func promptReportsVideoFramesAndTokens() throws {
+        let reference = try m4Case("video-image")
+        let run = try CLI.run(["prompt", "--model", model, "--prompt", "Watch <video> and compare it with <image>.",
+                               "--video", Fixtures.url("m4/video/pan.mov").path, "--frames", "8",
+                               "--image", Fixtures.url("llava/images/chelsea.jpg").path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try run.json()
+        #expect(Fixtures.ints(json, "ids") == Fixtures.ints(reference, "input_ids"))
+        let media = try #require(json["media"] as? [[String: Any]])
+        #expect(media.count == 2)
+        #expect(media[0]["kind"] as? String == "video" && Fixtures.ints(media[0], "frame_indices") == Fixtures.ints(reference, "frame_indices"))
+        #expect((media[0]["tokens"] as? NSNumber)?.intValue == 8 * 36 && (media[1]["tokens"] as? NSNumber)?.intValue == 36)
+        #expect((media[0]["timestamps"] as? [NSNumber])?.count == 8)
+    }
+
+    @Test func viewsFolderGeneratesLikeTransformers() throws {
+        let reference = try m4Case("views-6")
+        let run = try CLI.run(["generate", "--model", model, "--prompt", "Scene: <views>\nWhere is the helmet?",
+                               "--views", Fixtures.url("m4/views/scene").path, "--max-tokens", "32", "--output", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try run.json()
+        #expect(Fixtures.ints(json, "prompt_token_ids") == Fixtures.ints(reference, "input_ids"))
+        var greedy = Fixtures.ints(reference, "greedy_ids")
+        if greedy.last == 514 { greedy.removeLast() }
+        #expect(Fixtures.ints(json, "token_ids") == greedy)
+    }
+
+    @Test func badVideosAndScenesAreOneLineErrors() throws {
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("loom-empty-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let cases: [([String], String)] = [
+            (["--video", Fixtures.url("video/truncated.mp4").path], "truncated.mp4"),
+            (["--video", Fixtures.url("video/audio.m4a").path], "audio.m4a"),
+            (["--video", "/nonexistent/clip.mp4"], "clip.mp4"),
+            (["--views", empty.path], "no image files"),
+            (["--prompt", "Two <video> and <video>", "--video", Fixtures.url("m4/video/pan.mov").path], "2 <video> markers but 1 video"),
+        ]
+        for (arguments, mention) in cases {
+            let prompt = arguments.contains("--prompt") ? [] : ["--prompt", "What happens?"]
+            let run = try CLI.run(["generate", "--model", model, "--max-tokens", "2"] + prompt + arguments)
+            #expect(run.status != 0, "\(arguments)")
+            let first = run.stderr.split(separator: "\n").first.map(String.init) ?? ""
+            #expect(first.contains(mention), "\(arguments): \(run.stderr)")
+            #expect(!run.stderr.contains("Fatal error"))
+        }
+    }
+}
