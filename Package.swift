@@ -38,7 +38,8 @@ let package = Package(
         // Media: image decoding through the system libraries, Pillow-exact resizing, SigLIP preprocessing.
         .target(name: "LoomMedia", dependencies: ["LoomCore", "CImageShims", "CWebP"], swiftSettings: kernelSettings),
         // C shims that decode JPEG and PNG with error handlers that return instead of exiting (setjmp/longjmp).
-        .target(name: "CImageShims", dependencies: ["CJPEG", "CPNG"]),
+        .target(name: "CImageShims", dependencies: ["CJPEG", "CPNG"],
+                linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]),
         // Model components, one file each, chosen by `model_type` from a registry.
         .target(name: "LoomModels", dependencies: ["LoomCore", "LoomCheckpoint"], swiftSettings: kernelSettings),
         // Generation: sampling, stopping, log-probabilities, streaming.

@@ -20,13 +20,25 @@ struct ResizeTests {
         #expect(PillowResize.resize(image, width: image.width, height: image.height) == image)
     }
 
-    @Test("a width-only change leaves columns' vertical profile untouched")
-    func widthOnlyChange() throws {
-        // 1 row: only the horizontal pass can run; the result of a 1-row image has 1 row.
-        let row = try RGBImage(width: 4, height: 1, pixels: [0, 0, 0, 255, 255, 255, 0, 0, 0, 255, 255, 255])
-        let wider = PillowResize.resize(row, width: 8, height: 1)
-        #expect(wider.height == 1)
-        #expect(wider.pixels.count == 24)
+    @Test("small cases match values printed by Pillow 13")
+    func smallCases() throws {
+        // Width only (one horizontal pass): 4×1 black/white stripes → 8×1.
+        let stripes = try RGBImage(width: 4, height: 1, layout: .gray, bytes: [0, 255, 0, 255])
+        let wider = PillowResize.resize(stripes, width: 8, height: 1)
+        #expect(wider.pixels == [0, 54, 216, 215, 40, 39, 201, 255].flatMap { [$0, $0, $0] })
+        // Both axes, horizontal first: 6×5 ramp (value 3·index) → 5×2.
+        let ramp = try RGBImage(width: 6, height: 5, pixels: (0..<90).map { UInt8(truncatingIfNeeded: $0 * 3) })
+        let smaller = PillowResize.resize(ramp, width: 5, height: 2)
+        #expect(smaller.pixels == [47, 50, 53, 58, 61, 64, 69, 72, 74, 79, 82, 91, 97, 100, 104,
+                                   171, 174, 177, 182, 185, 188, 193, 196, 204, 206, 209, 148, 139, 142, 127])
+        // Both axes, vertical first (2·(8−7) < 20−3): 8×20 → 7×3; the horizontal-first order gives other values.
+        let tall = try RGBImage(width: 8, height: 20, pixels: (0..<480).map { UInt8($0 * 7 % 251) })
+        let squat = PillowResize.resize(tall, width: 7, height: 3)
+        #expect(squat.pixels == [
+            86, 93, 100, 109, 116, 123, 138, 145, 154, 115, 122, 131, 92, 99, 105, 121, 128, 135, 144, 151, 162,
+            92, 99, 106, 115, 122, 132, 144, 151, 136, 122, 129, 106, 100, 107, 117, 129, 136, 144, 152, 159, 129,
+            98, 105, 112, 121, 128, 140, 151, 158, 126, 125, 132, 85, 98, 105, 118, 128, 135, 144, 151, 158, 94,
+        ])
     }
 
     @Test("a uniform image stays uniform at any size")
