@@ -2,7 +2,11 @@ import LoomCore
 
 /// transformers' `SiglipImageProcessor`, PIL backend (`SiglipImageProcessorPil`; the v4 slow processor):
 /// squash-resize with Pillow's bicubic, `float32(float64(x) · rescale_factor)`, then `(x − mean) / std` in float32,
-/// channels first. The result equals transformers' `pixel_values[i]` exactly.
+/// channels first. The result equals transformers' `pixel_values[i]` for the same RGB pixels exactly.
+///
+/// The input is already RGB. Note that transformers 5 (`do_convert_rgb` defaults to true) composites a PIL image
+/// with an alpha band or a transparent colour onto white before this, where transformers 4 and ``ImageDecoder``
+/// (Pillow's `convert("RGB")`) drop the alpha.
 public struct SiglipImageProcessor: Sendable {
     /// The validated configuration.
     public let configuration: ImageProcessorConfiguration
