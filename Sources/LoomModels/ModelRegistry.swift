@@ -28,6 +28,10 @@ public enum ModelRegistry {
             let configuration = try ConfigFile.read(LlavaConfiguration.self, named: "config.json", in: directory)
             return try LlavaModel(configuration: configuration, source: checkpoint)
         },
+        "llava_next": { directory, checkpoint in
+            let configuration = try ConfigFile.read(LlavaNextConfiguration.self, named: "config.json", in: directory)
+            return try LlavaNextModel(configuration: configuration, source: checkpoint)
+        },
     ]
     private static let lock = NSLock()
 

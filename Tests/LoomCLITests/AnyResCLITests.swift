@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+import LoomTestSupport
+
+/// `loom generate` and `loom prompt` on the tiny LLaVA-NeXT (AnyRes) checkpoint: each image takes the token count
+/// its size gives, and the continuation matches transformers'.
+@Suite struct AnyResCLITests {
+    let model = Fixtures.url("llava_next/tiny-anyres").path
+    func image(_ name: String) -> String { Fixtures.url("llava/images/\(name)").path }
+
+    func reference(_ caseName: String) throws -> [String: Any] {
+        let cases = try Fixtures.referenceJSON(Fixtures.url("llava_next/tiny-anyres"))["cases"] as! [[String: Any]]
+        return try #require(cases.first { $0["name"] as? String == caseName })
+    }
+
+    @Test(arguments: [("wide", "chelsea.jpg"), ("tall", "rocket.jpg"), ("square", "astronaut.jpg")])
+    func generationMatchesTransformers(caseName: String, file: String) throws {
+        let expected = try reference(caseName)
+        let run = try CLI.run(["generate", "--model", model, "--prompt", "What is shown in this image?", "--image", image(file),
+                               "--max-tokens", "32", "--output", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try run.json()
+        #expect(Fixtures.ints(json, "prompt_token_ids") == Fixtures.ints(expected, "input_ids"))
+        var greedy = Fixtures.ints(expected, "greedy_ids")
+        if greedy.last == 514 { greedy.removeLast() }
+        #expect(Fixtures.ints(json, "token_ids") == greedy)
+    }
+
+    @Test func promptReportsEachImagesTokenCount() throws {
+        let expected = try reference("two-images")
+        let run = try CLI.run(["prompt", "--model", model, "--prompt", "Compare <image> and <image>.",
+                               "--image", image("coffee.jpg"), "--image", image("camera.png")])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try run.json()
+        #expect(Fixtures.ints(json, "ids") == Fixtures.ints(expected, "input_ids"))
+        #expect(Fixtures.ints(json, "image_tokens") == [69, 79])
+        #expect((json["image_token_count"] as? NSNumber)?.intValue == 148)
+    }
+}
