@@ -84,6 +84,9 @@ extension LoomModel {
     /// `flat` — LLaVA-NeXT's AnyRes as the original code runs it with `mm_patch_merge_type: flat`. Later prompts
     /// count and encode images this way. LLaVA-NeXT checkpoints tile by their own configuration already.
     public func useAnyRes(pinpoints: [[Int]]) throws {
+        guard !(model is LlavaNextModel) else {
+            throw ModelError.invalidConfiguration("llava_next checkpoints tile images by their own image_grid_pinpoints")
+        }
         guard let llava = model as? LlavaModel, let imageProcessor else {
             throw ModelError.invalidConfiguration("AnyRes images need a LLaVA checkpoint; this is '\(model.modelType)'")
         }

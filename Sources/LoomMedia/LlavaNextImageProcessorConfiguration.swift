@@ -8,7 +8,7 @@ import LoomCore
 /// ignored.
 public struct LlavaNextImageProcessorConfiguration: Codable, Sendable, Equatable {
     /// `size` or `crop_size`: a height and width, or a shortest edge.
-    public struct Size: Codable, Sendable, Equatable {
+    public struct Size: Codable, Sendable, Equatable, CustomStringConvertible {
         public var height: Int?
         public var width: Int?
         public var shortestEdge: Int?
@@ -21,6 +21,11 @@ public struct LlavaNextImageProcessorConfiguration: Codable, Sendable, Equatable
 
         enum CodingKeys: String, CodingKey {
             case height, width, shortestEdge = "shortest_edge"
+        }
+
+        public var description: String {
+            [height.map { "height \($0)" }, width.map { "width \($0)" }, shortestEdge.map { "shortest_edge \($0)" }]
+                .compactMap { $0 }.joined(separator: ", ")
         }
     }
 
@@ -142,10 +147,10 @@ public struct LlavaNextImageProcessorConfiguration: Codable, Sendable, Equatable
             throw fail("tiles are \(tile) px (crop_size/size) but the vision tower takes \(expected) px")
         }
         guard let global = globalViewSize, global.height == tile, global.width == tile else {
-            throw fail("size \(size) must be \(tile)×\(tile) (or shortest_edge \(tile)), the tile size, for multi-patch images")
+            throw fail("size {\(size)} must be \(tile)×\(tile) (or shortest_edge \(tile)), the tile size, for multi-patch images")
         }
         if doCenterCrop, let crop = cropSize, crop.height != tile || crop.width != tile {
-            throw fail("crop_size \(crop) must be \(tile)×\(tile), the tile size")
+            throw fail("crop_size {\(crop)} must be \(tile)×\(tile), the tile size")
         }
         if let problem = AnyResGrid.problem(pinpoints: imageGridPinpoints, tileSize: tile) { throw fail(problem) }
         try viewConfiguration.validate()

@@ -44,7 +44,7 @@ public struct LlavaNextConfiguration: Codable, Sendable, Equatable {
         try c.encode(patchMerge, forKey: .patchMerge)
     }
 
-    /// How images are tiled and merged.
+    /// How images are tiled and merged (for a configuration that passes ``validate()``).
     public var layout: AnyResLayout {
         let vision = llava.visionConfig
         return AnyResLayout(grid: AnyResGrid(pinpoints: imageGridPinpoints, tileSize: vision.imageSize),

@@ -128,6 +128,18 @@ struct AnyResCase {
         #expect(maxAbsDifference(features.data, expected.data) < 1e-4)
     }
 
+    /// A llava-interleave checkpoint tiles only when asked; a text-only or LLaVA-NeXT one refuses.
+    @Test func anyResIsOptInForInterleaveCheckpoints() throws {
+        let plain = try LoomModel(directory: Fixtures.url("llava/tiny-84"))
+        #expect(plain.multiPatch == nil)
+        let image = ImageSource.file(Self.image("chelsea.jpg"))
+        #expect(try plain.prompt(.user([.image(image), .text("Hi")])).imageTokenCounts == [36])
+        try plain.useAnyRes(pinpoints: [[84, 168], [168, 84], [168, 168]])
+        #expect(try plain.prompt(.user([.image(image), .text("Hi")])).imageTokenCounts == [5 * 36])
+        #expect(throws: ModelError.self) { try plain.useAnyRes(pinpoints: [[84, 100]]) }
+        #expect(throws: ModelError.self) { try Self.model(Self.next).useAnyRes(pinpoints: [[42, 42]]) }
+    }
+
     /// The raw-prompt path counts tiled images the same way.
     @Test func rawPromptCountsEachImage() throws {
         let loom = try Self.model(Self.next)

@@ -115,6 +115,8 @@ import LoomTestSupport
         c.imageGridPinpoints = [[384, 768], [768, 384]]
         try c.validate()
         #expect(c.imageTokenCount(forImageOfWidth: 800, height: 400) == 729 + 27 * 55)
+        let encoded = try JSONEncoder().encode(c)
+        #expect(try ConfigFile.decode(LlavaNextConfiguration.self, from: encoded, file: "config.json") == c)
         let flat = json.replacingOccurrences(of: "\"model_type\":\"llava_next\"",
                                              with: "\"model_type\":\"llava_next\",\"mm_patch_merge_type\":\"flat\"")
         #expect(try ConfigFile.decode(LlavaNextConfiguration.self, from: Data(flat.utf8), file: "config.json").patchMerge == .flat)
