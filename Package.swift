@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "LoomModels", targets: ["LoomModels"]),
         .library(name: "LoomGeneration", targets: ["LoomGeneration"]),
         .library(name: "LoomMedia", targets: ["LoomMedia"]),
+        .library(name: "LoomVideo", targets: ["LoomVideo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -28,6 +29,8 @@ let package = Package(
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CWebP", path: "Sources/CWebP", pkgConfig: "libwebp", providers: [.apt(["libwebp-dev"])]),
+        .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg", pkgConfig: "libavformat",
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
 
         // Core: tensors, stored weights, kernels, the thread pool.
         .target(name: "LoomCore", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
@@ -40,6 +43,10 @@ let package = Package(
         // C shims that decode JPEG and PNG with error handlers that return instead of exiting (setjmp/longjmp).
         .target(name: "CImageShims", dependencies: ["CJPEG", "CPNG"],
                 linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]),
+        // Video: FFmpeg demuxing and decoding, PyAV-exact RGB conversion, frame sampling as the references do.
+        .target(name: "LoomVideo", dependencies: ["CFFmpeg", "CVideoShims", "LoomMedia"], swiftSettings: kernelSettings),
+        // C helpers for FFmpeg's macros (error codes, no-timestamp) and a quiet log callback.
+        .target(name: "CVideoShims", linkerSettings: [.linkedLibrary("avutil")]),
         // Model components, one file each, chosen by `model_type` from a registry.
         .target(name: "LoomModels", dependencies: ["LoomCore", "LoomCheckpoint"], swiftSettings: kernelSettings),
         // Generation: sampling, stopping, log-probabilities, streaming.
@@ -53,10 +60,13 @@ let package = Package(
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: kernelSettings),
 
+        // Shared test helpers: fixture paths, reference files, tolerances.
+        .target(name: "LoomTestSupport", dependencies: ["LoomCore", "LoomCheckpoint"], path: "Tests/LoomTestSupport"),
         .testTarget(name: "LoomCoreTests", dependencies: ["LoomCore"]),
         .testTarget(name: "LoomCheckpointTests", dependencies: ["LoomCheckpoint"]),
         .testTarget(name: "LoomTokenizersTests", dependencies: ["LoomTokenizers"]),
         .testTarget(name: "LoomMediaTests", dependencies: ["LoomMedia"]),
+        .testTarget(name: "LoomVideoTests", dependencies: ["LoomVideo", "LoomTestSupport"]),
         .testTarget(name: "LoomModelsTests", dependencies: ["LoomModels", "LoomCheckpoint", "LoomCore"]),
         .testTarget(name: "LoomGenerationTests", dependencies: ["LoomGeneration", "LoomTokenizers", "LoomModels"]),
         .testTarget(name: "LoomCLITests", dependencies: ["LoomCLI"]),
