@@ -21,7 +21,7 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let loom = try input.loadModel()
-        let rendered = try input.render(with: loom)
+        let rendered = try input.render(with: loom).prompt
         var parameters = loom.defaultParameters
         if let maxTokens { parameters.maxNewTokens = maxTokens }
         if let temperature { parameters.temperature = temperature }

@@ -12,9 +12,9 @@ struct PromptCommand: ParsableCommand {
 
     func run() throws {
         let loom = try input.loadModel()
-        let rendered = try input.render(with: loom)
+        let (rendered, media) = try input.render(with: loom)
         try printJSON(Output(text: rendered.text, ids: rendered.ids, imageTokenCount: rendered.imageTokenTotal,
-                             images: rendered.images.count, tokensPerImage: rendered.tokensPerImage))
+                             images: rendered.images.count, imageTokens: rendered.imageTokenCounts, media: media))
     }
 
     struct Output: Encodable {
@@ -22,9 +22,11 @@ struct PromptCommand: ParsableCommand {
         let ids: [Int]
         let imageTokenCount: Int
         let images: Int
-        let tokensPerImage: Int
+        let imageTokens: [Int]
+        /// Each media item in order: kind, images, tokens, and for videos the frame indices and times.
+        let media: [MediaReport]
         enum CodingKeys: String, CodingKey {
-            case text, ids, imageTokenCount = "image_token_count", images, tokensPerImage = "tokens_per_image"
+            case text, ids, imageTokenCount = "image_token_count", images, imageTokens = "image_tokens", media
         }
     }
 }

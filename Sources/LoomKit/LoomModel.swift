@@ -30,6 +30,11 @@ public final class LoomModel: @unchecked Sendable {
     public let loadMs: Double
     /// Limits applied when decoding images.
     public var imageLimits = ImageLimits.default
+    /// Projected features of images already encoded (256 MiB by default).
+    public let featureCache = ImageFeatureCache(capacityBytes: 256 << 20)
+    /// Multi-patch (AnyRes) images: set for LLaVA-NeXT checkpoints, and by ``useAnyRes(pinpoints:)``; nil when each
+    /// image is one view.
+    public internal(set) var multiPatch: MultiPatchImages?
 
     /// Loads the model in `directory`.
     public init(directory: URL) throws {
@@ -38,7 +43,12 @@ public final class LoomModel: @unchecked Sendable {
         model = try ModelRegistry.load(directory: directory)
         tokenizer = try Tokenizer(directory: directory)
         generationConfiguration = try GenerationConfiguration.load(from: directory)
-        if let llava = model as? LlavaModel {
+        if let next = model as? LlavaNextModel {
+            let multiPatch = try MultiPatchImages(directory: directory, model: next)
+            self.multiPatch = multiPatch
+            imageProcessor = multiPatch.processor.viewProcessor
+            renderer = PromptRenderer(tokenizer: tokenizer, vision: multiPatch.promptVision)
+        } else if let llava = model as? LlavaModel {
             imageProcessor = try LoomModel.loadImageProcessor(directory: directory, vision: llava.configuration.visionConfig)
             renderer = PromptRenderer(tokenizer: tokenizer, vision: .init(imageTokenID: llava.configuration.imageTokenIndex,
                                                                           tokensPerImage: llava.configuration.imageTokenCount))
@@ -72,14 +82,31 @@ public final class LoomModel: @unchecked Sendable {
 
     /// The rendered prompt for `conversation` (template nil: chosen automatically).
     public func prompt(_ conversation: Conversation, template: PromptTemplate? = nil) throws -> RenderedPrompt {
-        try renderer.render(conversation, template: template)
+        try renderer.render(conversation, template: template ?? defaultTemplate(for: conversation),
+                            imageTokenCounts: try multiPatch?.imageTokenCounts(conversation.images))
     }
 
     /// The preprocessed pixels of one image (`[3, H, W]`).
     public func pixels(_ image: ImageSource) throws -> Tensor {
         guard let imageProcessor else { throw PromptError.imagesWithoutVision(1) }
-        return imageProcessor.preprocess(try image.load(limits: imageLimits))
+        return imageProcessor.preprocess(fitted(try image.load(limits: imageLimits)))
     }
+
+    /// The image as the model's preprocessing wants it before resizing (padded to a square for `image_aspect_ratio: pad`).
+    func fitted(_ image: RGBImage) -> RGBImage {
+        guard let llava = model as? LlavaModel, llava.preprocessing == .padToSquare, let imageProcessor else { return image }
+        let mean = imageProcessor.configuration.imageMean.map { UInt8(max(0, min(255, Int($0 * 255)))) }
+        return image.paddedToSquare(fill: (mean[0], mean[1], mean[2]))
+    }
+
+    /// The template used when none is named: `llava` for the original LLaVA-NeXT checkpoints (their tokenizer has
+    /// no chat template), otherwise ``PromptTemplate/automatic(for:)``.
+    public func defaultTemplate(for conversation: Conversation) -> PromptTemplate {
+        usesOriginalTemplate ? .llava : PromptTemplate.automatic(for: conversation)
+    }
+
+    /// Whether this is an original LLaVA-NeXT checkpoint, whose prompts use the `llava` template by default.
+    public var usesOriginalTemplate: Bool { model.modelType == "llava_qwen" }
 
     /// Decoding settings from `generation_config.json` (greedy unless it asks for sampling).
     public var defaultParameters: GenerationParameters {
@@ -87,23 +114,56 @@ public final class LoomModel: @unchecked Sendable {
     }
 
     /// The prompt as decoder input rows: token embeddings with image features in place. Returns the time spent
-    /// decoding, preprocessing and encoding images.
+    /// decoding, preprocessing and encoding images (images found in ``featureCache`` are not encoded again).
     public func embed(_ prompt: RenderedPrompt) throws -> (embeddings: Tensor, encodeMs: Double) {
         guard !prompt.images.isEmpty else { return (languageModel.embed(prompt.ids), 0) }
-        guard let llava = model as? LlavaModel else { throw PromptError.imagesWithoutVision(prompt.images.count) }
+        if let multiPatch { return try embedMultiPatch(prompt, multiPatch) }
+        guard let llava = model as? LlavaModel, let imageProcessor else { throw PromptError.imagesWithoutVision(prompt.images.count) }
         let start = DispatchTime.now()
-        let tensors = try prompt.images.map { try pixels($0) }
-        let shape = tensors[0].shape
-        let batch = Tensor(shape: [tensors.count] + shape, data: tensors.flatMap(\.data))
-        let features = try llava.imageFeatures(batch)
-        let embeddings = try llava.embed(ids: prompt.ids, imageFeatures: features)
+        let settings = try imageSettings(imageProcessor)
+        var keys: [String] = []
+        var found: [String: Tensor] = [:]
+        var pending: [(key: String, pixels: Tensor)] = []
+        for source in prompt.images {
+            let image = try source.load(limits: imageLimits)
+            let key = ImageFeatureCache.key(width: image.width, height: image.height, pixels: image.pixels, settings: settings)
+            keys.append(key)
+            if found[key] != nil || pending.contains(where: { $0.key == key }) { continue }
+            if let cached = featureCache.features(for: key) {
+                found[key] = cached
+            } else {
+                pending.append((key, imageProcessor.preprocess(fitted(image))))
+            }
+        }
+        if !pending.isEmpty {
+            let shape = pending[0].pixels.shape
+            let batch = Tensor(shape: [pending.count] + shape, data: pending.flatMap(\.pixels.data))
+            let features = try llava.imageFeatures(batch)
+            let rows = features.rows / pending.count
+            for (n, item) in pending.enumerated() {
+                let own = features.rows((n * rows)..<((n + 1) * rows))
+                found[item.key] = own
+                featureCache.store(own, for: item.key)
+            }
+        }
+        let all = keys.map { found[$0]! }
+        let joined = Tensor(shape: [all.reduce(0) { $0 + $1.rows }, all[0].columns], data: all.flatMap(\.data))
+        let embeddings = try llava.embed(ids: prompt.ids, imageFeatures: joined)
         return (embeddings, Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
     }
 
-    /// Generates a reply to `conversation`, calling `onToken` as tokens are made.
-    public func generate(_ conversation: Conversation, template: PromptTemplate? = nil, parameters: GenerationParameters? = nil,
-                         onToken: (GeneratedToken) -> Void = { _ in }) throws -> (prompt: RenderedPrompt, result: GenerationResult) {
-        let rendered = try prompt(conversation, template: template)
+    /// What, besides the pixels, decides an image's features: the preprocessing settings.
+    func imageSettings(_ processor: SiglipImageProcessor) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let preprocessing = (model as? LlavaModel)?.preprocessing.rawValue ?? ""
+        return preprocessing + String(decoding: try encoder.encode(processor.configuration), as: UTF8.self)
+    }
+
+    /// Generates a reply to `conversation` (videos decoded into frames first), calling `onToken` as tokens are made.
+    public func reply(to conversation: Conversation, template: PromptTemplate? = nil, parameters: GenerationParameters? = nil,
+                      onToken: (GeneratedToken) -> Void = { _ in }) throws -> (prompt: RenderedPrompt, result: GenerationResult) {
+        let rendered = try preparePrompt(conversation, template: template).prompt
         return (rendered, try generate(rendered, parameters: parameters, onToken: onToken))
     }
 
@@ -124,7 +184,7 @@ public final class LoomModel: @unchecked Sendable {
         AsyncThrowingStream { continuation in
             let task = Thread { [self] in
                 do {
-                    let (rendered, result) = try generate(conversation, template: template, parameters: parameters) { token in
+                    let (rendered, result) = try reply(to: conversation, template: template, parameters: parameters) { token in
                         continuation.yield(.token(token))
                     }
                     continuation.yield(.finished(prompt: rendered, result: result))

@@ -11,11 +11,15 @@ public final class LlavaModel: LoadedModel, @unchecked Sendable {
     public let projector: MultimodalProjector
     /// Where the tensors were found.
     public let layout: LlavaTensorLayout
+    /// How images are fitted to the tower's square input.
+    public let preprocessing: ImagePreprocessing
 
-    /// Builds the model from `source`, finding the tensor layout (HF legacy, transformers ≥ 4.52, v5) itself.
-    public init(configuration: LlavaConfiguration, source: any TensorSource) throws {
+    /// Builds the model from `source`, finding the tensor layout (HF legacy, transformers ≥ 4.52, v5, the original
+    /// LLaVA-NeXT names) itself.
+    public init(configuration: LlavaConfiguration, source: any TensorSource, preprocessing: ImagePreprocessing = .squash) throws {
         try configuration.validate()
         self.configuration = configuration
+        self.preprocessing = preprocessing
         let layout = try LlavaTensorLayout.detect(in: source)
         self.layout = layout
         var text = configuration.textConfig
@@ -59,10 +63,11 @@ public final class LlavaModel: LoadedModel, @unchecked Sendable {
             throw ModelError.invalidInput("the prompt has \(slots.count) image tokens (\(Double(slots.count) / Double(perImage)) images of \(perImage)) "
                 + "but the images give \(rows) feature rows (\(rows / max(perImage, 1)) images)")
         }
-        for id in ids where id < 0 || id >= decoder.vocabularySize {
+        let image = configuration.imageTokenIndex
+        for id in ids where id != image && (id < 0 || id >= decoder.vocabularySize) {
             throw ModelError.invalidInput("token id \(id) is outside the vocabulary of \(decoder.vocabularySize)")
         }
-        var embeddings = decoder.embed(ids)
+        var embeddings = decoder.embed(image >= 0 ? ids : ids.map { $0 == image ? 0 : $0 })
         if let imageFeatures {
             let h = decoder.hiddenSize
             guard imageFeatures.columns == h else {

@@ -32,6 +32,15 @@ public enum ModelRegistry {
             let configuration = try ConfigFile.read(LlavaNextConfiguration.self, named: "config.json", in: directory)
             return try LlavaNextModel(configuration: configuration, source: checkpoint)
         },
+        "llava_qwen": { directory, checkpoint in
+            let original = try ConfigFile.read(LlavaQwenConfiguration.self, named: "config.json", in: directory)
+            let layers = Set(checkpoint.names.compactMap { name -> Int? in
+                guard let range = name.range(of: "vision_model.encoder.layers.") else { return nil }
+                return Int(name[range.upperBound...].prefix { $0.isNumber })
+            })
+            let configuration = try original.llavaConfiguration(storedVisionLayers: (layers.max() ?? -1) + 1)
+            return try LlavaModel(configuration: configuration, source: checkpoint, preprocessing: original.imagePreprocessing)
+        },
     ]
     private static let lock = NSLock()
 

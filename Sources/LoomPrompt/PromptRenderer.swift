@@ -9,20 +9,20 @@ public struct RenderedPrompt: Sendable, Equatable {
     public let ids: [Int]
     /// The images in the order their token runs appear.
     public let images: [ImageSource]
-    /// Tokens each image occupies.
-    public let tokensPerImage: Int
+    /// Tokens each image occupies, in order.
+    public let imageTokenCounts: [Int]
 
     /// Positions taken by images.
-    public var imageTokenTotal: Int { images.count * tokensPerImage }
+    public var imageTokenTotal: Int { imageTokenCounts.reduce(0, +) }
 }
 
 /// Renders conversations with a template and tokenizes them, expanding each image into its token run.
 public struct PromptRenderer: Sendable {
     /// What the renderer needs to know about the model's image handling.
     public struct Vision: Sendable, Equatable {
-        /// Id of the `<image>` token.
+        /// Id that marks image positions: the `<image>` token, or the original LLaVA code's −200 sentinel.
         public let imageTokenID: Int
-        /// Tokens per image (from ``LlavaConfiguration/imageTokenCount``).
+        /// Tokens per image (from ``LlavaConfiguration/imageTokenCount``) unless given per image at render time.
         public let tokensPerImage: Int
         public init(imageTokenID: Int, tokensPerImage: Int) {
             self.imageTokenID = imageTokenID
@@ -40,12 +40,16 @@ public struct PromptRenderer: Sendable {
     }
 
     /// Renders `conversation` with `template` (nil: ``PromptTemplate/automatic(for:)``), ending with the
-    /// assistant header when `addGenerationPrompt` is true.
-    public func render(_ conversation: Conversation, template: PromptTemplate? = nil,
-                       addGenerationPrompt: Bool = true) throws -> RenderedPrompt {
+    /// assistant header when `addGenerationPrompt` is true. `imageTokenCounts` gives each image's token count
+    /// when it varies by image (multi-patch); otherwise every image takes ``Vision/tokensPerImage``.
+    public func render(_ conversation: Conversation, template: PromptTemplate? = nil, addGenerationPrompt: Bool = true,
+                       imageTokenCounts: [Int]? = nil) throws -> RenderedPrompt {
         let images = conversation.images
+        let counts = imageTokenCounts ?? Array(repeating: vision?.tokensPerImage ?? 0, count: images.count)
+        precondition(counts.count == images.count, "render: \(counts.count) token counts for \(images.count) images")
         guard !conversation.messages.isEmpty,
               conversation.messages.contains(where: { !$0.content.isEmpty }) else { throw PromptError.emptyConversation }
+        if conversation.hasVideo { throw PromptError.unresolvedVideo }
         if vision == nil && !images.isEmpty { throw PromptError.imagesWithoutVision(images.count) }
         let chosen = template ?? PromptTemplate.automatic(for: conversation)
         let markers = conversation.messages.reduce(0) { count, message in
@@ -60,6 +64,7 @@ public struct PromptRenderer: Sendable {
         }
         let text: String
         let ids: [Int]
+        var runs = ImageRuns(vision: vision, counts: counts)
         switch chosen {
         case .hf where vision == nil:
             let turns = conversation.messages.map { ChatML.Turn(role: $0.role.rawValue, content: $0.plainText) }
@@ -67,14 +72,14 @@ public struct PromptRenderer: Sendable {
             ids = tokenizer.encode(text)
         case .hf:
             text = renderHF(conversation, addGenerationPrompt: addGenerationPrompt)
-            ids = expand(tokenizer.encode(text))
+            ids = encode(text, runs: &runs)
         case .interleaved:
             text = renderInterleaved(conversation, addGenerationPrompt: addGenerationPrompt)
-            ids = expand(tokenizer.encode(text))
+            ids = encode(text, runs: &runs)
         case .llava:
-            (text, ids) = renderLlava(conversation, addGenerationPrompt: addGenerationPrompt)
+            (text, ids) = renderLlava(conversation, addGenerationPrompt: addGenerationPrompt, runs: &runs)
         }
-        return RenderedPrompt(text: text, ids: ids, images: images, tokensPerImage: vision?.tokensPerImage ?? 0)
+        return RenderedPrompt(text: text, ids: ids, images: images, imageTokenCounts: counts)
     }
 
     /// `chat_template.json` of llava-interleave: per message, all its images, then `\n` + each text part.
@@ -102,7 +107,7 @@ public struct PromptRenderer: Sendable {
 
     /// The original LLaVA-NeXT `preprocess_qwen` of `llava/eval/model_vqa.py`: the system block, then each turn
     /// tokenized piecewise around its images, with a `\n` token after every image.
-    func renderLlava(_ conversation: Conversation, addGenerationPrompt: Bool) -> (String, [Int]) {
+    func renderLlava(_ conversation: Conversation, addGenerationPrompt: Bool, runs: inout ImageRuns) -> (String, [Int]) {
         let newline = tokenizer.encode("\n")
         let imStart = tokenizer.encode("<|im_start|>"), imEnd = tokenizer.encode("<|im_end|>")
         let system = conversation.messages.first { $0.role == .system }?.plainText ?? ChatML.defaultSystemPrompt
@@ -118,7 +123,7 @@ public struct PromptRenderer: Sendable {
                 ids += tokenizer.encode(piece)
                 if i < pieces.count - 1 {
                     text += PromptTemplate.imageMarker + "\n"
-                    ids += imageRun + newline
+                    ids += runs.next() + newline
                 }
             }
             text += "<|im_end|>\n"
@@ -131,16 +136,35 @@ public struct PromptRenderer: Sendable {
         return (text, ids)
     }
 
-    /// One image's run of image tokens.
-    var imageRun: [Int] {
-        guard let vision else { return [] }
-        return Array(repeating: vision.imageTokenID, count: vision.tokensPerImage)
+    /// Tokens of `text`, with each `<image>` marker replaced by the next image's run. The pieces between markers
+    /// are tokenized separately — exactly what a tokenizer with `<image>` as an added token does — so the
+    /// tokenizer itself need not know the marker (the original checkpoints' does not).
+    func encode(_ text: String, runs: inout ImageRuns) -> [Int] {
+        let pieces = text.components(separatedBy: PromptTemplate.imageMarker)
+        var ids: [Int] = []
+        for (i, piece) in pieces.enumerated() {
+            ids += tokenizer.encode(piece)
+            if i < pieces.count - 1 { ids += runs.next() }
+        }
+        return ids
+    }
+}
+
+/// Hands out each image's run of image-position ids in order.
+struct ImageRuns {
+    let vision: PromptRenderer.Vision?
+    let counts: [Int]
+    private var index = 0
+
+    init(vision: PromptRenderer.Vision?, counts: [Int]) {
+        self.vision = vision
+        self.counts = counts
     }
 
-    /// `ids` with every image token expanded into a run.
-    func expand(_ ids: [Int]) -> [Int] {
-        guard let vision else { return ids }
-        return ids.flatMap { $0 == vision.imageTokenID ? imageRun : [$0] }
+    mutating func next() -> [Int] {
+        guard let vision, index < counts.count else { return [] }
+        defer { index += 1 }
+        return Array(repeating: vision.imageTokenID, count: counts[index])
     }
 }
 
@@ -150,12 +174,14 @@ extension Message {
         content.map { if case .text(let t) = $0 { return t } else { return "" } }.joined()
     }
 
-    /// The content as text with an `<image>` marker where each image stands.
+    /// The content as text with an `<image>` marker where each image (and each view) stands.
     var markedText: String {
         content.map { part -> String in
             switch part {
             case .text(let t): return t
             case .image: return PromptTemplate.imageMarker
+            case .views(let views): return String(repeating: PromptTemplate.imageMarker, count: views.count)
+            case .video: return ""
             }
         }.joined()
     }
@@ -163,15 +189,19 @@ extension Message {
 
 extension PromptRenderer {
     /// A prompt given verbatim (no chat format): special tokens are parsed and each `<image>` marker takes the
-    /// next image; the counts must match.
-    public func renderRaw(_ text: String, images: [ImageSource]) throws -> RenderedPrompt {
+    /// next image; the counts must match. `imageTokenCounts` gives each image's token count when it varies by image
+    /// (multi-patch); otherwise every image takes ``Vision/tokensPerImage``.
+    public func renderRaw(_ text: String, images: [ImageSource], imageTokenCounts: [Int]? = nil) throws -> RenderedPrompt {
         guard !text.isEmpty else { throw PromptError.emptyConversation }
         let markers = text.components(separatedBy: PromptTemplate.imageMarker).count - 1
         if vision == nil && !images.isEmpty { throw PromptError.imagesWithoutVision(images.count) }
         guard markers == images.count || vision == nil else {
-            throw PromptError.markerCountMismatch(markers: markers, images: images.count)
+            throw PromptError.markerCountMismatch(marker: PromptTemplate.imageMarker, markers: markers, items: images.count)
         }
-        return RenderedPrompt(text: text, ids: expand(tokenizer.encode(text)), images: images,
-                              tokensPerImage: vision?.tokensPerImage ?? 0)
+        let counts = imageTokenCounts ?? Array(repeating: vision?.tokensPerImage ?? 0, count: images.count)
+        precondition(counts.count == images.count, "renderRaw: \(counts.count) token counts for \(images.count) images")
+        var runs = ImageRuns(vision: vision, counts: counts)
+        return RenderedPrompt(text: text, ids: vision == nil ? tokenizer.encode(text) : encode(text, runs: &runs),
+                              images: images, imageTokenCounts: counts)
     }
 }

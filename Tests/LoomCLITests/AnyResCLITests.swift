@@ -37,3 +37,29 @@ import LoomTestSupport
         #expect((json["image_token_count"] as? NSNumber)?.intValue == 148)
     }
 }
+
+/// `--image-mode anyres` on a llava-interleave checkpoint: flat multi-patch as the original LLaVA-NeXT code runs it.
+@Suite struct InterleaveAnyResCLITests {
+    @Test func anyResModeMatchesTheFlatReference() throws {
+        let directory = Fixtures.url("llava_next/interleave-anyres")
+        let cases = try Fixtures.referenceJSON(directory)["cases"] as! [[String: Any]]
+        let wide = try #require(cases.first { $0["name"] as? String == "wide" })
+        let run = try CLI.run(["generate", "--model", Fixtures.url("llava/tiny-84").path, "--prompt", "What is in <image>?",
+                               "--image", Fixtures.url("llava/images/chelsea.jpg").path, "--image-mode", "anyres",
+                               "--grid-pinpoints", "84x168,168x84,168x168", "--max-tokens", "32", "--output", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try run.json()
+        #expect(Fixtures.ints(json, "prompt_token_ids") == Fixtures.ints(wide, "input_ids"))
+        var greedy = Fixtures.ints(wide, "greedy_ids")
+        if greedy.last == 514 { greedy.removeLast() }
+        #expect(Fixtures.ints(json, "token_ids") == greedy)
+    }
+
+    @Test func badPinpointsAreRefused() throws {
+        let run = try CLI.run(["generate", "--model", Fixtures.url("llava/tiny-84").path, "--prompt", "hi",
+                               "--image", Fixtures.url("llava/images/coffee.jpg").path, "--image-mode", "anyres",
+                               "--grid-pinpoints", "100x168"])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("84"), "\(run.stderr)")
+    }
+}
