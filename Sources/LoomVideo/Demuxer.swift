@@ -81,7 +81,9 @@ final class Demuxer {
 
     /// The container's duration in seconds; 0 when unknown.
     var containerDuration: Double {
-        guard let duration = context?.pointee.duration, duration != FFmpegStatus.noTimestamp, duration > 0 else { return 0 }
+        guard let duration = context?.pointee.duration, duration != FFmpegStatus.noTimestamp, duration > 0 else {
+            return 0
+        }
         return Double(duration) / Double(AV_TIME_BASE)
     }
 

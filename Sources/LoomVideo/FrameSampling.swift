@@ -40,7 +40,8 @@ public enum FrameSampling: Equatable, Sendable {
         switch self {
         case .uniform(let count): return Self.uniformIndices(total: frameCount, count: count)
         case .interval(let count): return Self.intervalIndices(total: frameCount, count: count)
-        case .fps(let rate, let maxCount): return Self.fpsIndices(timestamps: timestamps, rate: rate, maxCount: maxCount)
+        case .fps(let rate, let maxCount):
+            return Self.fpsIndices(timestamps: timestamps, rate: rate, maxCount: maxCount)
         }
     }
 

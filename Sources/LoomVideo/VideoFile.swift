@@ -163,7 +163,9 @@ public final class VideoFile {
 
     private static func duration(_ demuxer: Demuxer) -> Double {
         let stream = demuxer.stream.pointee
-        if stream.duration != FFmpegStatus.noTimestamp && stream.duration > 0 { return demuxer.seconds(stream.duration) }
+        if stream.duration != FFmpegStatus.noTimestamp && stream.duration > 0 {
+            return demuxer.seconds(stream.duration)
+        }
         return demuxer.containerDuration
     }
 }

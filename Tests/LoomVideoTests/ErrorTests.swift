@@ -4,7 +4,8 @@ import Testing
 
 @Suite("Unreadable videos fail with one line naming the file and the problem")
 struct ErrorTests {
-    @Test("each broken fixture fails with the expected kind", arguments: VideoFixtures.expected.errors.sorted { $0.key < $1.key })
+    @Test("each broken fixture fails with the expected kind",
+          arguments: VideoFixtures.expected.errors.sorted { $0.key < $1.key })
     func fixtureFails(_ file: String, kind: String) throws {
         let path = VideoFixtures.path(file)
         let error = try #require(throws: VideoError.self) { try VideoFile(path: path).sample() }

@@ -2,10 +2,10 @@
 
 Videos (made with the ffmpeg CLI, Debian's ``apt-get install ffmpeg``; generation only, Loom links the libraries):
 
-- ``h264.mp4``         64×48 H.264 yuv420p, 12 fps, 24 frames, B-frames (decode order ≠ packet order).
+- ``h264.mp4``         64×48 H.264 yuv420p, 12 fps, 24 frames, B-frames (presentation order ≠ packet order).
 - ``vp9.webm``         65×37 VP9 (odd size: swscale's general path), WebM states no frame count (PyAV: 0).
 - ``mjpeg.avi``        64×48 MJPEG in AVI: yuvj420p, full range, BT.470BG-tagged.
-- ``bt709.mov``        64×48 H.264 in MOV tagged BT.709 (colour matrix taken from the frame's tag).
+- ``bt709.mov``        64×48 H.264 in MOV tagged BT.709 (the reference conversion ignores the tag: BT.601).
 - ``mpeg4.mkv``        64×48 MPEG-4 part 2 with B-frames in Matroska (no frame count).
 - ``anim.gif``         48×32 animated GIF, 10 frames (bgra frames from FFmpeg's decoder).
 - ``vfr.mp4``          64×48 H.264 variable frame rate (uneven pts through ``setpts``, ``-fps_mode vfr``).
@@ -17,9 +17,9 @@ Videos (made with the ffmpeg CLI, Debian's ``apt-get install ffmpeg``; generatio
 - ``truncated_faststart.mp4``  a ``+faststart`` copy of h264.mp4 cut at 80 %: the index (now first) promises 24
   frames, the data holds fewer (PyAV raises InvalidDataError on the cut packet).
 
-``expected.json`` holds, for each decodable video, what PyAV reports. The pinned wheel is ``av==12.3.0`` (bundling
-FFmpeg 6.1), the release current when lmms-eval evaluated LLaVA-NeXT-Interleave (mid 2024). Its ``to_ndarray(
-format="rgb24")`` calls ``sws_getCachedContext(w, h, fmt, w, h, RGB24, SWS_BILINEAR)`` and ``sws_scale`` and never
+``expected.json`` holds, for each decodable video, what PyAV reports. The pinned wheel is ``av==12.3.0``
+(bundling FFmpeg 6.1), of the PyAV line current in mid 2024, when lmms-eval's LLaVA-NeXT-Interleave video path was
+written. Its ``to_ndarray(format="rgb24")`` calls ``sws_getCachedContext(w, h, fmt, w, h, RGB24, SWS_BILINEAR)`` and ``sws_scale`` and never
 ``sws_setColorspaceDetails`` (source and destination colorspace and range both default to the frame's own, so they
 are equal): the BT.601 matrix whatever the frame is tagged, limited range unless the pixel format is ``yuvj*``,
 centred chroma. PyAV 15.1 (FFmpeg 7.1) gives the same bytes for every fixture. Later releases differ: PyAV 16
@@ -40,10 +40,10 @@ Per video:
   as documented in ``FrameSampling.fps``, computed here independently from the timestamps).
 - ``frames``: ``frames/<name>.rgb`` holds the frames at ``uniform8``, each ``frame.to_ndarray(format="rgb24")``
   (HWC uint8, concatenated), rotated for display. PyAV does not apply the display matrix (newer releases only
-  report it as ``frame.rotation``); Loom rotates, as ffmpeg's CLI and OpenCV (which the authors' demo reads frames with) do, so the
-  expected frames are ``np.rot90(pyav_frame, k=-rotation // 90)`` with ``rotation`` clockwise degrees (the negated
-  display-matrix angle that ffprobe reports). The script checks that orientation against the ffmpeg CLI's
-  autorotated output.
+  report it as ``frame.rotation``); Loom rotates, as ffmpeg's CLI and recent OpenCV (the authors' demo reads frames
+  with OpenCV) do, so the expected frames are ``np.rot90(pyav_frame, k=-rotation // 90)`` with ``rotation``
+  clockwise degrees (the negated display-matrix angle that ffprobe reports). The script checks that orientation
+  against the ffmpeg CLI's autorotated output.
 - ``bt709.mov`` also carries ``tag_honouring_max_difference``: how far a conversion with the tagged BT.709 matrix
   (what PyAV ≥ 17 does) is from the frames recorded here.
 
@@ -257,7 +257,8 @@ def sampling_table() -> dict:
 
 def main() -> None:
     if av.__version__ != PYAV_VERSION:
-        raise SystemExit(f"make_video_fixtures.py needs PyAV {PYAV_VERSION} (found {av.__version__}); see its docstring")
+        raise SystemExit(f"make_video_fixtures.py needs PyAV {PYAV_VERSION} (found {av.__version__}); "
+                         "see its docstring")
     if OUT.exists():
         shutil.rmtree(OUT)
     (OUT / "frames").mkdir(parents=True)
