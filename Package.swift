@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "LoomGeneration", targets: ["LoomGeneration"]),
         .library(name: "LoomMedia", targets: ["LoomMedia"]),
         .library(name: "LoomVideo", targets: ["LoomVideo"]),
+        .library(name: "LoomPrompt", targets: ["LoomPrompt"]),
+        .library(name: "LoomKit", targets: ["LoomKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -53,10 +55,17 @@ let package = Package(
         .target(name: "LoomGeneration",
                 dependencies: ["LoomCore", "LoomCheckpoint", "LoomTokenizers", "LoomModels"],
                 swiftSettings: kernelSettings),
+        // Prompts: typed, ordered conversation content rendered by a template into token ids with image slots.
+        .target(name: "LoomPrompt", dependencies: ["LoomTokenizers", "LoomMedia"], swiftSettings: kernelSettings),
+        // The library API: load a model directory, build a conversation, generate as a stream of events.
+        .target(name: "LoomKit",
+                dependencies: ["LoomCore", "LoomCheckpoint", "LoomTokenizers", "LoomMedia", "LoomVideo", "LoomModels",
+                               "LoomPrompt", "LoomGeneration"],
+                swiftSettings: kernelSettings),
         // The `loom` command.
         .executableTarget(name: "LoomCLI",
-                          dependencies: ["LoomCore", "LoomCheckpoint", "LoomTokenizers", "LoomModels",
-                                         "LoomGeneration",
+                          dependencies: ["LoomCore", "LoomCheckpoint", "LoomTokenizers", "LoomMedia", "LoomModels",
+                                         "LoomPrompt", "LoomGeneration", "LoomKit", "LoomVideo",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: kernelSettings),
 
@@ -67,9 +76,11 @@ let package = Package(
         .testTarget(name: "LoomTokenizersTests", dependencies: ["LoomTokenizers"]),
         .testTarget(name: "LoomMediaTests", dependencies: ["LoomMedia"]),
         .testTarget(name: "LoomVideoTests", dependencies: ["LoomVideo", "LoomTestSupport"]),
-        .testTarget(name: "LoomModelsTests", dependencies: ["LoomModels", "LoomCheckpoint", "LoomCore"]),
-        .testTarget(name: "LoomGenerationTests", dependencies: ["LoomGeneration", "LoomTokenizers", "LoomModels"]),
-        .testTarget(name: "LoomCLITests", dependencies: ["LoomCLI"]),
+        .testTarget(name: "LoomModelsTests", dependencies: ["LoomModels", "LoomCheckpoint", "LoomCore", "LoomTestSupport"]),
+        .testTarget(name: "LoomGenerationTests", dependencies: ["LoomGeneration", "LoomTokenizers", "LoomModels", "LoomPrompt", "LoomTestSupport"]),
+        .testTarget(name: "LoomPromptTests", dependencies: ["LoomPrompt", "LoomTokenizers", "LoomTestSupport"]),
+        .testTarget(name: "LoomKitTests", dependencies: ["LoomKit", "LoomTestSupport"]),
+        .testTarget(name: "LoomCLITests", dependencies: ["LoomTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
