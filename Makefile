@@ -1,7 +1,7 @@
 # Loom — build, test and demo. Every target installs what it needs on a fresh Debian 12 machine with Swift.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libopenblas-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev pkg-config
+APT_PACKAGES := libopenblas-dev libdnnl-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev pkg-config
 MODEL ?= Tests/Fixtures/llava/tiny-84
 IMAGES ?= Tests/Fixtures/llava/images/coffee.jpg Tests/Fixtures/llava/images/chelsea.jpg
 PROMPT ?= What differs between <image> and <image>?

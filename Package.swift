@@ -33,9 +33,14 @@ let package = Package(
         .systemLibrary(name: "CWebP", path: "Sources/CWebP", pkgConfig: "libwebp", providers: [.apt(["libwebp-dev"])]),
         .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg", pkgConfig: "libavformat",
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
+
+        // C kernels: oneDNN bf16 products with prepacked weights (libdnnl opened at run time), AVX-512 single-row
+        // (decode) products for bf16 / int8 / int4 weights with portable fallbacks chosen at run time, quantisation.
+        .target(name: "LoomKernels", dependencies: ["CDNNL"], linkerSettings: [.linkedLibrary("dl")]),
 
         // Core: tensors, stored weights, kernels, the thread pool.
-        .target(name: "LoomCore", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
+        .target(name: "LoomCore", dependencies: ["CBLAS", "LoomKernels"], swiftSettings: kernelSettings),
         // Checkpoint I/O: safetensors (mmap, sharded), config.json decoding.
         .target(name: "LoomCheckpoint", dependencies: ["LoomCore"], swiftSettings: kernelSettings),
         // Tokenizers: byte-level BPE from tokenizer.json.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoomCheckpoint
 import LoomCore
 import LoomKit
 import LoomMedia
@@ -23,11 +24,16 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("random-weights"), help: "Build the architecture with random weights in memory.")
     var randomWeights = false
     @Option(help: "Model directory to benchmark instead of a random architecture.") var model: String?
-    @Option(help: "Stored weight type for random weights (f32, bf16).") var dtype: String = "f32"
+    @OptionGroup var compute: ComputeFlags
+    @Option(help: "Workloads for image models (comma-separated): \(BenchScenario.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var scenario: String?
     @Option(name: .customLong("prefill"), help: "Text-only prompt lengths to time (comma-separated).") var prefillLengths: String = "512,2048"
-    @Option(name: .customLong("text-tokens"), help: "Text tokens beside the images in image prompts.") var textTokens: Int = 30
-    @Option(name: .customLong("image-counts"), help: "Image counts of the image prompts to time (comma-separated).") var imageCounts: String = "1,4"
+    @Option(name: .customLong("text-tokens"), help: "Text tokens beside the images in image prompts.") var textTokens: Int = 46
+    @Option(name: .customLong("image-counts"), help: "Image counts of the image prompts to time (comma-separated; --scenario overrides).")
+    var imageCounts: String = "1,4"
     @Option(name: .customLong("decode-tokens"), help: "Tokens to decode after the first prompt.") var decodeTokens: Int = 32
+    @Option(name: .customLong("write-random"), help: "Write the --config architecture's random weights as a checkpoint directory, then stop.")
+    var writeRandom: String?
 
     func validate() throws {
         if model == nil && !(randomWeights && config != nil) {
@@ -36,14 +42,31 @@ struct BenchCommand: ParsableCommand {
         if let config, !BenchCommand.architectures.contains(config) {
             throw ValidationError("unknown --config '\(config)' (known: \(BenchCommand.architectures.joined(separator: ", ")))")
         }
-        guard let stored = DType(rawValue: dtype.uppercased()), stored != .f16 else { throw ValidationError("--dtype must be f32 or bf16") }
+        if writeRandom != nil && config == nil { throw ValidationError("--write-random needs --config NAME") }
+        if let scenario { _ = try scenarios(scenario) }
+    }
+
+    func scenarios(_ text: String) throws -> [BenchScenario] {
+        try text.split(separator: ",").map { part in
+            guard let value = BenchScenario(rawValue: part.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("unknown --scenario '\(part)' (known: \(BenchScenario.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return value
+        }
     }
 
     func run() throws {
+        if let writeRandom {
+            try RandomCheckpoint.write(architecture: config!, dtype: try compute.options().dtype ?? .bf16,
+                                       to: URL(fileURLWithPath: writeRandom, isDirectory: true))
+            return
+        }
+        let options = try compute.options()
         let loadStart = DispatchTime.now()
-        let loaded = try loadModel()
-        var report = BenchReport(model: model ?? config!, weights: model == nil ? dtype : "checkpoint",
-                                 threads: Parallel.threadCount, loadMs: elapsedMs(loadStart))
+        let loaded = try loadModel(options)
+        var report = BenchReport(model: model ?? config!, dtype: options.dtype?.rawValue.lowercased() ?? "checkpoint",
+                                 weights: options.weights?.rawValue ?? "dense", threads: Parallel.threadCount,
+                                 loadMs: elapsedMs(loadStart))
         let decoder = loaded.languageModel
         if let llava = loaded as? LlavaModel {
             try benchImages(llava, into: &report)
@@ -66,15 +89,18 @@ struct BenchCommand: ParsableCommand {
         try printJSON(report)
     }
 
-    func loadModel() throws -> any LoadedModel {
-        if let model { return try ModelRegistry.load(directory: URL(fileURLWithPath: model, isDirectory: true)) }
-        let stored = DType(rawValue: dtype.uppercased())!
+    func loadModel(_ options: ComputeOptions) throws -> any LoadedModel {
+        if let model { return try ModelRegistry.load(directory: URL(fileURLWithPath: model, isDirectory: true), compute: options) }
+        let stored: DType = options.dtype == .bf16 ? .bf16 : .f32
+        var compute = options
+        compute.dtype = stored
         if let text = Architectures.textModels[config!] {
-            return try Qwen2Model(configuration: text, checkpoint: RandomWeights(dtype: stored, absent: text.tieWordEmbeddings ? ["lm_head.weight"] : []))
+            let random = RandomWeights(dtype: stored, absent: text.tieWordEmbeddings ? ["lm_head.weight"] : [])
+            return try Qwen2Model(configuration: text, checkpoint: PreparedSource(random, compute: compute))
         }
         let llava = Architectures.multimodalModels[config!]!
-        return try LlavaModel(configuration: llava, source: RandomWeights(dtype: stored, absent: llava.tieWordEmbeddings
-            ? ["lm_head.weight", "language_model.lm_head.weight"] : []))
+        let random = RandomWeights(dtype: stored, absent: llava.tieWordEmbeddings ? ["lm_head.weight", "language_model.lm_head.weight"] : [])
+        return try LlavaModel(configuration: llava, source: PreparedSource(random, compute: compute))
     }
 
     /// Preprocessing, the vision tower, and time to first token for prompts of `imageCounts` images plus text.
@@ -92,7 +118,9 @@ struct BenchCommand: ParsableCommand {
         report.visionMsPerImage = elapsedMs(start)
         let decoder = llava.decoder
         let perImage = llava.configuration.imageTokenCount
-        for count in try positiveList(imageCounts, option: "--image-counts") {
+        let counts = try scenario.map { try scenarios($0).map(\.imageCount) } ?? positiveList(imageCounts, option: "--image-counts")
+        var timed = Set<Int>()
+        for count in counts where timed.insert(count).inserted {
             let text = (0..<textTokens).map { ($0 * 7919 + 13) % 151_000 }
             let ids = Array(repeating: llava.configuration.imageTokenIndex, count: perImage * count) + text
             guard ids.count <= decoder.contextLength else {
@@ -102,9 +130,12 @@ struct BenchCommand: ParsableCommand {
             let batch = Tensor(shape: [count] + pixels.shape, data: (0..<count).flatMap { _ in processor.preprocess(photo).data })
             let features = try llava.imageFeatures(batch)
             let cache = decoder.makeCache()
+            let prefillStart = DispatchTime.now()
             let hidden = decoder.forward(try llava.embed(ids: ids, imageFeatures: features), cache: cache)
             var logits = decoder.logits(hidden.rows((ids.count - 1)..<ids.count))
+            let prefillMs = elapsedMs(prefillStart)
             report.timeToFirstToken.append(.init(images: count, tokens: ids.count, ms: elapsedMs(start)))
+            report.prefill.append(.init(tokens: ids.count, ms: prefillMs, tokensPerS: Double(ids.count) / (prefillMs / 1000)))
             if report.decodeContext == 0 { timeDecode(decoder, cache: cache, logits: &logits, into: &report) }
         }
     }
@@ -159,6 +190,7 @@ struct BenchReport: Encodable {
         let ms: Double
     }
     let model: String
+    let dtype: String
     let weights: String
     let threads: Int
     let loadMs: Double
@@ -171,7 +203,7 @@ struct BenchReport: Encodable {
     var peakRSSMiB: Double = 0
 
     enum CodingKeys: String, CodingKey {
-        case model, weights, threads, loadMs = "load_ms", prefill, preprocessMs = "preprocess_ms"
+        case model, dtype, weights, threads, loadMs = "load_ms", prefill, preprocessMs = "preprocess_ms"
         case visionMsPerImage = "vision_ms_per_image", timeToFirstToken = "time_to_first_token"
         case decodeTokensPerS = "decode_tokens_per_s", decodeContext = "decode_context", peakRSSMiB = "peak_rss_mib"
     }

@@ -8,6 +8,7 @@ import LoomPrompt
 /// The inputs every prompt-taking command shares.
 struct PromptOptions: ParsableArguments {
     @Option(help: "Model directory (config.json, *.safetensors, tokenizer.json).") var model: String
+    @OptionGroup var compute: ComputeFlags
     @Option(help: "The user's message; <image>, <video> and <views> markers stand for the next --image, --video and the --views scene (or the whole prompt with --raw).")
     var prompt: String
     @Option(name: .customLong("image"), help: "An image file (repeatable, in order).") var images: [String] = []
@@ -61,7 +62,7 @@ struct PromptOptions: ParsableArguments {
 
     /// Loads the model named by `--model`.
     func loadModel() throws -> LoomModel {
-        let loom = try LoomModel(directory: URL(fileURLWithPath: model, isDirectory: true))
+        let loom = try LoomModel(directory: URL(fileURLWithPath: model, isDirectory: true), compute: try compute.options())
         loom.imageLimits = ImageLimits(maxPixels: maxImagePixels)
         if imageMode == .anyres, loom.multiPatch == nil {
             guard !(!videos.isEmpty || !views.isEmpty) else { throw ValidationError("--image-mode anyres tiles single images; leave out --video and --views") }

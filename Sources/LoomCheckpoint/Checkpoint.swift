@@ -6,8 +6,11 @@ import LoomCore
 public final class Checkpoint: @unchecked Sendable {
     /// The model directory.
     public let directory: URL
-    private let files: [SafeTensorsFile]
-    private let location: [String: Int]
+    let files: [SafeTensorsFile]
+    let location: [String: Int]
+    /// Applied to every matrix handed out by ``weight(_:shape:)`` (bf16 packing, quantisation); nil hands out
+    /// the stored tensors as they are.
+    public var compute: ComputeOptions?
 
     /// Opens the weights in `directory`.
     public init(directory: URL) throws {
@@ -56,10 +59,11 @@ public final class Checkpoint: @unchecked Sendable {
     public var names: [String] { Array(location.keys) }
 
     /// Whether a tensor named `name` is stored.
-    public func contains(_ name: String) -> Bool { location[name] != nil }
+    public func contains(_ name: String) -> Bool { location[name] != nil || location[name + QuantizedTensorNames.values] != nil }
 
-    /// The stored tensor `name`.
+    /// The stored tensor `name` (a quantised matrix stored as `name.q` + `name.scales` included).
     public func weight(_ name: String) throws -> Weight {
+        if location[name] == nil, let quantized = try quantizedWeight(name) { return quantized }
         guard let i = location[name], let w = try files[i].weight(name) else { throw CheckpointError.missingTensor(name) }
         return w
     }
@@ -68,6 +72,9 @@ public final class Checkpoint: @unchecked Sendable {
     public func weight(_ name: String, shape: [Int]) throws -> Weight {
         let w = try weight(name)
         guard w.shape == shape else { throw CheckpointError.shapeMismatch(tensor: name, expected: shape, actual: w.shape) }
-        return w
+        guard let compute else { return w }
+        let prepared = compute.prepare(w)
+        if prepared.packed != nil && w.packed == nil { MappedFile.releasePages(of: w.bytes) }
+        return prepared
     }
 }

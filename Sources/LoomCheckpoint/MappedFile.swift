@@ -36,6 +36,17 @@ public final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: base, count: size)
     }
 
+    /// Drops the pages of `range` (inside a read-only mapping) from this process's resident set once their
+    /// contents have been converted elsewhere; they are read from the file again if touched.
+    public static func releasePages(of range: UnsafeRawBufferPointer) {
+        guard let base = range.baseAddress, range.count > 0 else { return }
+        let page = Int(getpagesize())
+        let start = (Int(bitPattern: base) + page - 1) / page * page
+        let end = (Int(bitPattern: base) + range.count) / page * page
+        guard end > start else { return }
+        madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED)
+    }
+
     deinit {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }

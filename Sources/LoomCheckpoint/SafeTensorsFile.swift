@@ -92,6 +92,13 @@ public final class SafeTensorsFile: @unchecked Sendable {
         self.metadata = metadata
     }
 
+    /// The bytes of tensor `name` whatever its dtype (e.g. quantised integers), and the mapping that keeps them alive.
+    public func rawTensor(_ name: String) -> (entry: Entry, bytes: UnsafeRawBufferPointer, owner: AnyObject)? {
+        guard let entry = entries[name] else { return nil }
+        let start = file.bytes.baseAddress.map { $0 + dataStart + entry.range.lowerBound }
+        return (entry, UnsafeRawBufferPointer(start: start, count: entry.range.count), file)
+    }
+
     /// The tensor `name` as a ``Weight`` viewing the mapping, or nil when absent; a tensor of a dtype Loom does
     /// not compute with (integers, f64, f8) is an error naming it.
     public func weight(_ name: String) throws -> Weight? {

@@ -16,3 +16,21 @@ extension TensorSource {
 }
 
 extension Checkpoint: TensorSource {}
+
+/// Another source's tensors, with every matrix prepared for a compute mode as it is handed out
+/// (e.g. random benchmark weights in bf16 or int4 form).
+public final class PreparedSource: TensorSource, @unchecked Sendable {
+    public let base: any TensorSource
+    public let compute: ComputeOptions
+
+    public init(_ base: any TensorSource, compute: ComputeOptions) {
+        self.base = base
+        self.compute = compute
+    }
+
+    public func contains(_ name: String) -> Bool { base.contains(name) }
+
+    public func weight(_ name: String, shape: [Int]) throws -> Weight {
+        compute.prepare(try base.weight(name, shape: shape))
+    }
+}

@@ -2,6 +2,10 @@ import CBLAS
 
 /// Matrix products against stored weights: `y[M, N] = x[M, K] · Wᵀ (+ bias)` with `W` a `[N, K]` weight
 /// (PyTorch `Linear` layout).
+///
+/// Paths by weight form: dense f32 → OpenBLAS; dense bf16/f16 → widened in row blocks, OpenBLAS (the f32
+/// reference); prepacked bf16 → oneDNN (several rows, fused bias) or the AVX-512 bf16 kernel (one row);
+/// quantised → the int8/int4 kernels (one row) or dequantised row blocks through OpenBLAS (several rows).
 public enum Linear {
     /// Rows of a non-f32 weight widened per block before each BLAS call.
     static let widenBlockRows = 256
@@ -13,6 +17,22 @@ public enum Linear {
         let n = weight.shape[0]
         precondition(x.columns == k, "Linear: input has \(x.columns) features, weight \(weight.name) expects \(k)")
         let m = x.rows
+        var shape = x.shape
+        shape[shape.count - 1] = n
+        if case .blockedBF16(let matrix)? = weight.packed {
+            if let bias { precondition(bias.count == n, "Linear: bias of \(weight.name) has \(bias.count) values, needs \(n)") }
+            let out = [Float](unsafeUninitializedCapacity: m * n) { op, initialized in
+                x.data.withUnsafeBufferPointer { xp in
+                    if let bias {
+                        bias.withUnsafeBufferPointer { matrix.multiply(xp.baseAddress!, rows: m, bias: $0.baseAddress!, into: op.baseAddress!) }
+                    } else {
+                        matrix.multiply(xp.baseAddress!, rows: m, bias: nil, into: op.baseAddress!)
+                    }
+                }
+                initialized = m * n
+            }
+            return Tensor(shape: shape, data: out)
+        }
         var out = [Float](repeating: 0, count: m * n)
         x.data.withUnsafeBufferPointer { xp in
             out.withUnsafeMutableBufferPointer { op in
@@ -23,8 +43,6 @@ public enum Linear {
             precondition(bias.count == n, "Linear: bias of \(weight.name) has \(bias.count) values, needs \(n)")
             addBias(&out, bias, rows: m)
         }
-        var shape = x.shape
-        shape[shape.count - 1] = n
         return Tensor(shape: shape, data: out)
     }
 
@@ -32,6 +50,13 @@ public enum Linear {
     public static func multiply(_ x: UnsafePointer<Float>, rows m: Int, _ weight: Weight, into out: UnsafeMutablePointer<Float>) {
         let n = weight.shape[0]
         let k = weight.shape[1]
+        switch weight.packed {
+        case .blockedBF16(let matrix)?:
+            return matrix.multiply(x, rows: m, bias: nil, into: out)
+        case .quantized(let matrix, _)? where m == 1:
+            return matrix.multiplyRow(x, into: out)
+        default: break
+        }
         if let w = weight.f32Pointer {
             if m == 1 {
                 cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), 1, w, Int32(k), x, 1, 0, out, 1)
@@ -41,7 +66,7 @@ public enum Linear {
             }
             return
         }
-        if m == 1 {
+        if m == 1 && weight.packed == nil {
             rowTimesWidened(x, weight, into: out)
             return
         }

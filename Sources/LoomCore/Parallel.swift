@@ -1,13 +1,22 @@
 import Foundation
+import LoomKernels
 
-/// Loom's one thread pool for element-wise kernels: work is split into at most
-/// ``Parallel/threadCount`` contiguous chunks and run with `DispatchQueue.concurrentPerform`.
-/// BLAS calls are never issued from inside a parallel region, so its own threads never run beside ours.
+/// Loom's one thread pool: work is split into at most ``Parallel/threadCount`` contiguous chunks.
+///
+/// The chunks run on the OpenMP threads that oneDNN's products also use (libgomp, when present), so Loom's
+/// kernels and oneDNN never run in two pools beside each other; without libgomp they run with
+/// `DispatchQueue.concurrentPerform`. BLAS calls are never issued from inside a parallel region.
 public enum Parallel {
     /// Threads used by Loom's kernels (the active processor count, or `LOOM_THREADS`).
     public static let threadCount: Int = {
         if let value = ProcessInfo.processInfo.environment["LOOM_THREADS"], let n = Int(value), n > 0 { return n }
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
+
+    /// Whether the chunks run on the OpenMP runtime shared with oneDNN.
+    public static let usesOpenMP: Bool = {
+        loom_onednn_set_threads(Int32(threadCount))
+        return loom_parallel_available() != 0
     }()
 
     /// Calls `body(range)` over disjoint chunks covering `0..<count`, in parallel when the work is large
@@ -17,6 +26,17 @@ public enum Parallel {
         let chunks = min(threadCount, count)
         if chunks <= 1 || count * costPerItem < 32_768 {
             body(0..<count)
+            return
+        }
+        if usesOpenMP {
+            withoutActuallyEscaping(body) { escapable in
+                var call = escapable
+                withUnsafeMutablePointer(to: &call) { pointer in
+                    loom_parallel_run(Int64(count), Int32(chunks), pointer) { context, lo, hi in
+                        context!.assumingMemoryBound(to: ((Range<Int>) -> Void).self).pointee(Int(lo)..<Int(hi))
+                    }
+                }
+            }
             return
         }
         DispatchQueue.concurrentPerform(iterations: chunks) { c in

@@ -15,6 +15,9 @@ public struct Weight: @unchecked Sendable {
     public let bytes: UnsafeRawBufferPointer
     /// Keeps the memory behind `bytes` alive (a mapped file or a heap buffer).
     private let owner: AnyObject?
+    /// The weight in a computing layout (prepacked bf16 blocks or group-quantised), replacing `bytes`
+    /// (which are then empty); nil for a dense weight.
+    public let packed: PackedWeight?
 
     /// A weight viewing `bytes`, kept alive by `owner`.
     public init(name: String, dtype: DType, shape: [Int], bytes: UnsafeRawBufferPointer, owner: AnyObject?) {
@@ -24,6 +27,17 @@ public struct Weight: @unchecked Sendable {
         self.shape = shape
         self.bytes = bytes
         self.owner = owner
+        self.packed = nil
+    }
+
+    /// A `[rows, columns]` weight held only in a computing layout.
+    public init(name: String, shape: [Int], packed: PackedWeight) {
+        self.name = name
+        self.dtype = packed.computeDType
+        self.shape = shape
+        self.bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+        self.owner = nil
+        self.packed = packed
     }
 
     /// A weight that owns a copy of `values`, stored as `dtype` (used for random and computed weights).
@@ -56,6 +70,11 @@ public struct Weight: @unchecked Sendable {
 
     /// Widens rows `range` (of the `[rows, columns]` view) into `out`, which holds `range.count * columns` floats.
     public func widenRows(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        switch packed {
+        case .blockedBF16(let matrix)?: return matrix.widenRows(range, into: out)
+        case .quantized(let matrix, _)?: return matrix.widenRows(range, into: out)
+        case nil: break
+        }
         let n = range.count * columns
         let start = range.lowerBound * columns
         switch dtype {
@@ -84,7 +103,7 @@ public struct Weight: @unchecked Sendable {
 
     /// f32 elements when stored as f32, without a copy; nil otherwise.
     public var f32Pointer: UnsafePointer<Float>? {
-        dtype == .f32 ? bytes.baseAddress!.assumingMemoryBound(to: Float.self) : nil
+        dtype == .f32 && packed == nil ? bytes.baseAddress!.assumingMemoryBound(to: Float.self) : nil
     }
 }
 
@@ -108,6 +127,29 @@ extension Weight {
     /// The same bytes seen with another shape of equal element count (e.g. a convolution kernel as a matrix).
     public func reshaped(_ newShape: [Int]) -> Weight {
         precondition(newShape.reduce(1, *) == count, "Weight \(name): cannot view \(shape) as \(newShape)")
+        precondition(packed == nil || newShape == shape, "Weight \(name): a packed weight keeps its shape")
+        if let packed { return Weight(name: name, shape: shape, packed: packed) }
         return Weight(name: name, dtype: dtype, shape: newShape, bytes: bytes, owner: owner)
     }
+}
+
+/// A weight's computing layout when it is not the checkpoint's dense row-major form.
+public enum PackedWeight: Sendable {
+    /// Prepacked bf16 blocks for oneDNN and the bf16 decode kernel.
+    case blockedBF16(BlockedBF16Matrix)
+    /// Group-quantised values; activations computed in `computeDType`.
+    case quantized(QuantizedMatrix, computeDType: DType)
+
+    /// The precision activations are computed in around this weight (bf16 or f32).
+    public var computeDType: DType {
+        switch self {
+        case .blockedBF16: return .bf16
+        case .quantized(_, let dtype): return dtype
+        }
+    }
+}
+
+extension Weight {
+    /// The precision activations meet this weight in: bf16 for bf16 compute mode, else f32.
+    public var computeDType: DType { packed?.computeDType ?? .f32 }
 }

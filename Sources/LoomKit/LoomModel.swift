@@ -36,11 +36,12 @@ public final class LoomModel: @unchecked Sendable {
     /// image is one view.
     public internal(set) var multiPatch: MultiPatchImages?
 
-    /// Loads the model in `directory`.
-    public init(directory: URL) throws {
+    /// Loads the model in `directory`, computing as `compute` says (default: in the checkpoint's dtype;
+    /// `.f32` is the parity reference, `.bf16` and int8/int4 weights the fast paths).
+    public init(directory: URL, compute: ComputeOptions = ComputeOptions()) throws {
         let start = DispatchTime.now()
         self.directory = directory
-        model = try ModelRegistry.load(directory: directory)
+        model = try ModelRegistry.load(directory: directory, compute: compute)
         tokenizer = try Tokenizer(directory: directory)
         generationConfiguration = try GenerationConfiguration.load(from: directory)
         if let next = model as? LlavaNextModel {

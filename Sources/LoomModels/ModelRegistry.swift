@@ -1,5 +1,6 @@
 import Foundation
 import LoomCheckpoint
+import LoomCore
 
 /// A model loaded from a directory: at least a decoder that produces tokens.
 public protocol LoadedModel: AnyObject, Sendable {
@@ -52,8 +53,9 @@ public enum ModelRegistry {
         lock.withLock { loaders[modelType] = loader }
     }
 
-    /// Loads the model in `directory`, chosen by its `config.json` `model_type`.
-    public static func load(directory: URL) throws -> any LoadedModel {
+    /// Loads the model in `directory`, chosen by its `config.json` `model_type`, computing as `compute` says
+    /// (default: in the checkpoint's dtype).
+    public static func load(directory: URL, compute: ComputeOptions = ComputeOptions()) throws -> any LoadedModel {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw CheckpointError.missingFile(directory.path)
@@ -62,6 +64,8 @@ public enum ModelRegistry {
         guard let loader = lock.withLock({ loaders[type] }) else {
             throw ModelError.unknownModelType(type, known: supportedTypes)
         }
-        return try loader(directory, try Checkpoint(directory: directory))
+        let checkpoint = try Checkpoint(directory: directory)
+        checkpoint.compute = compute
+        return try loader(directory, checkpoint)
     }
 }

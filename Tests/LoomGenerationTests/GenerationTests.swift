@@ -17,7 +17,7 @@ struct TinyModel {
 
     init(_ name: String) throws {
         directory = Fixtures.url("qwen2/\(name)")
-        model = try ModelRegistry.load(directory: directory).languageModel
+        model = try ModelRegistry.load(directory: directory, compute: .f32).languageModel
         tokenizer = try Tokenizer(directory: directory)
         reference = try Fixtures.referenceJSON(directory)
         parameters = try GenerationConfiguration.load(from: directory).parameters(fallbackEOS: model.eosTokenIDs)

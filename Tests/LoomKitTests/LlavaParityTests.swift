@@ -59,7 +59,7 @@ enum LoadedFixtures {
     static func model(_ name: String) throws -> LoomModel {
         try lock.withLock {
             if let model = cache[name] { return model }
-            let model = try LoomModel(directory: Fixtures.url("llava/\(name)"))
+            let model = try LoomModel(directory: Fixtures.url("llava/\(name)"), compute: .f32)
             cache[name] = model
             return model
         }

@@ -11,7 +11,7 @@ import LoomTestSupport
 
     func load(_ name: String) throws -> (Qwen2Model, URL) {
         let dir = Fixtures.url("qwen2/\(name)")
-        let model = try #require(try ModelRegistry.load(directory: dir) as? Qwen2Model)
+        let model = try #require(try ModelRegistry.load(directory: dir, compute: .f32) as? Qwen2Model)
         return (model, dir)
     }
 

@@ -1,0 +1,80 @@
+import LoomKernels
+
+/// A `[rows, columns]` weight reordered once into oneDNN's blocked bf16 layout (`BA16a64b2a`): the only copy of
+/// the weight kept in bf16 compute mode. Multi-row products run through oneDNN (f32 accumulation, fused bias);
+/// single-row products stream the same blocks with Loom's AVX-512 kernel.
+public final class BlockedBF16Matrix: @unchecked Sendable {
+    /// Output features (`N`).
+    public let rows: Int
+    /// Input features (`K`).
+    public let columns: Int
+    /// `columns` rounded up to the 32-deep reduction blocks.
+    public let paddedColumns: Int
+    private let handle: OpaquePointer
+    private let data: UnsafePointer<UInt16>
+
+    /// Packs a dense f32 or bf16 `[rows, columns]` weight; nil when oneDNN is unavailable or picks another layout.
+    public init?(packing weight: Weight) {
+        guard weight.packed == nil, weight.shape.count == 2, weight.dtype == .f32 || weight.dtype == .bf16,
+              let base = weight.bytes.baseAddress,
+              let handle = loom_packed_create(Int64(weight.shape[0]), Int64(weight.shape[1]))
+        else { return nil }
+        self.handle = handle
+        rows = weight.shape[0]
+        columns = weight.shape[1]
+        paddedColumns = Int(loom_packed_k_padded(handle))
+        data = loom_packed_data(handle)
+        let isF32: Int32 = weight.dtype == .f32 ? 1 : 0
+        Parallel.forEachChunk((rows + 63) / 64, costPerItem: 64 * columns) { blocks in
+            loom_packed_fill(handle, base, isF32, Int64(blocks.lowerBound), Int64(blocks.upperBound))
+        }
+    }
+
+    deinit { loom_packed_destroy(handle) }
+
+    /// Bytes of packed storage.
+    public var byteCount: Int { loom_packed_byte_count(handle) }
+
+    /// Column blocks of 64 outputs.
+    var blockCount: Int { (rows + 63) / 64 }
+
+    /// Element `(row, column)` of the weight, as bf16 bits.
+    @inline(__always)
+    func element(_ row: Int, _ column: Int) -> UInt16 {
+        let block = row / 64, pair = column / 2
+        return data[(block * (paddedColumns / 2) + pair) * 128 + (row % 64) * 2 + column % 2]
+    }
+
+    /// Widens weight rows `range` (rows of the `[rows, columns]` view) into `out`.
+    public func widenRows(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        for (i, r) in range.enumerated() {
+            let target = out + i * columns
+            for c in 0..<columns { target[c] = bf16ToFloat(element(r, c)) }
+        }
+    }
+
+    /// `out[m, rows] = x[m, columns] · Wᵀ (+ bias)`; activations are rounded to bf16, accumulation is f32.
+    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>) {
+        let k = columns
+        if m == 1 {
+            let xb = UnsafeMutablePointer<UInt16>.allocate(capacity: paddedColumns)
+            defer { xb.deallocate() }
+            loom_f32_to_bf16(x, xb, k)
+            (xb + k).initialize(repeating: 0, count: paddedColumns - k)
+            let n = rows, kp = paddedColumns
+            Parallel.forEachChunk(blockCount, costPerItem: 64 * kp) { range in
+                loom_gemv_bf16_packed(data, Int64(kp), Int64(n), Int64(range.lowerBound), Int64(range.upperBound), xb, out)
+            }
+            if let bias { for j in 0..<n { out[j] += bias[j] } }
+            return
+        }
+        let xb = UnsafeMutablePointer<UInt16>.allocate(capacity: m * k)
+        defer { xb.deallocate() }
+        Parallel.forEachChunk(m, costPerItem: k) { range in
+            loom_f32_to_bf16(x + range.lowerBound * k, xb + range.lowerBound * k, range.count * k)
+        }
+        loom_onednn_set_threads(Int32(Parallel.threadCount))
+        let status = loom_packed_matmul(handle, xb, Int64(m), bias, out)
+        precondition(status == 0, "oneDNN matmul failed for a [\(m), \(k)] × [\(k), \(rows)] product")
+    }
+}

@@ -1,0 +1,111 @@
+import LoomKernels
+
+/// A `[rows, columns]` weight quantised in groups of 32 along each row (symmetric, one f16 scale per group),
+/// rows zero-padded to a whole number of groups.
+///
+/// - int8: `q` is `[rows, paddedColumns]` signed bytes, `w ≈ q · scale`.
+/// - int4: `q` is `[rows, paddedColumns / 2]` bytes; in each group of 32, byte `j` holds value `j` in its low
+///   nibble and value `j + 16` in its high nibble, each stored as `q + 8` (`q ∈ [-7, 7]`).
+public final class QuantizedMatrix: @unchecked Sendable {
+    /// Bits per stored value.
+    public enum Bits: Int, Sendable { case int8 = 8, int4 = 4 }
+
+    /// Values per group (one scale each).
+    public static let groupSize = Int(LOOM_QUANT_GROUP)
+
+    public let bits: Bits
+    public let rows: Int
+    public let columns: Int
+    /// `columns` rounded up to a multiple of ``groupSize``.
+    public let paddedColumns: Int
+    /// The quantised values (see the type's layout).
+    public let values: UnsafeRawPointer
+    /// `[rows, paddedColumns / 32]` f16 scales.
+    public let scales: UnsafePointer<UInt16>
+    private let owner: AnyObject
+
+    /// Wraps stored quantised data kept alive by `owner` (a mapped file or a buffer).
+    public init(bits: Bits, rows: Int, columns: Int, values: UnsafeRawPointer, scales: UnsafePointer<UInt16>, owner: AnyObject) {
+        self.bits = bits
+        self.rows = rows
+        self.columns = columns
+        self.paddedColumns = QuantizedMatrix.padded(columns)
+        self.values = values
+        self.scales = scales
+        self.owner = owner
+    }
+
+    /// Quantises a dense weight (any stored dtype), rows in parallel.
+    public convenience init(quantizing weight: Weight, bits: Bits) {
+        precondition(weight.shape.count == 2, "quantize: \(weight.name) is not a matrix")
+        let rows = weight.shape[0], k = weight.shape[1], kp = QuantizedMatrix.padded(k)
+        let valueBytes = QuantizedMatrix.valueByteCount(bits: bits, rows: rows, columns: k)
+        let buffer = OwnedBuffer(byteCount: valueBytes + rows * (kp / QuantizedMatrix.groupSize) * 2)
+        let values = buffer.pointer, scales = (buffer.pointer + valueBytes).assumingMemoryBound(to: UInt16.self)
+        Parallel.forEachChunk(rows, costPerItem: k * 4) { range in
+            let block = 64
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block * k)
+            defer { scratch.deallocate() }
+            var r = range.lowerBound
+            while r < range.upperBound {
+                let n = min(block, range.upperBound - r)
+                weight.widenRows(r..<(r + n), into: scratch)
+                let groupScales = scales + r * (kp / QuantizedMatrix.groupSize)
+                switch bits {
+                case .int8:
+                    loom_quantize_q8(scratch, Int64(n), Int64(k), Int64(kp),
+                                     (values + r * kp).assumingMemoryBound(to: Int8.self), groupScales)
+                case .int4:
+                    loom_quantize_q4(scratch, Int64(n), Int64(k), Int64(kp),
+                                     (values + r * kp / 2).assumingMemoryBound(to: UInt8.self), groupScales)
+                }
+                r += n
+            }
+        }
+        self.init(bits: bits, rows: rows, columns: k, values: UnsafeRawPointer(values), scales: UnsafePointer(scales), owner: buffer)
+    }
+
+    /// `columns` rounded up to whole groups.
+    public static func padded(_ columns: Int) -> Int { (columns + groupSize - 1) / groupSize * groupSize }
+
+    /// Bytes of quantised values for a `[rows, columns]` weight.
+    public static func valueByteCount(bits: Bits, rows: Int, columns: Int) -> Int {
+        rows * padded(columns) * bits.rawValue / 8
+    }
+
+    /// Bytes of values plus scales.
+    public var byteCount: Int { QuantizedMatrix.valueByteCount(bits: bits, rows: rows, columns: columns) + rows * (paddedColumns / QuantizedMatrix.groupSize) * 2 }
+
+    /// Dequantises rows `range` into `out` (`range.count × columns` floats).
+    public func widenRows(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        switch bits {
+        case .int8:
+            loom_dequantize_q8(values.assumingMemoryBound(to: Int8.self), scales, Int64(columns), Int64(paddedColumns),
+                               Int64(range.lowerBound), Int64(range.upperBound), out)
+        case .int4:
+            loom_dequantize_q4(values.assumingMemoryBound(to: UInt8.self), scales, Int64(columns), Int64(paddedColumns),
+                               Int64(range.lowerBound), Int64(range.upperBound), out)
+        }
+    }
+
+    /// Single-row product `out[rows] = W · x` (`x`: `columns` floats), both threads streaming disjoint rows.
+    public func multiplyRow(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        let kp = paddedColumns, groups = kp / QuantizedMatrix.groupSize
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: kp + groups)
+        defer { padded.deallocate() }
+        padded.update(from: x, count: columns)
+        (padded + columns).initialize(repeating: 0, count: kp - columns)
+        loom_group_sums(padded, Int64(kp), padded + kp)
+        let values = self.values, scales = self.scales, bits = self.bits
+        Parallel.forEachChunk(rows, costPerItem: kp) { range in
+            switch bits {
+            case .int8:
+                loom_gemv_q8(values.assumingMemoryBound(to: Int8.self), scales, Int64(kp),
+                             Int64(range.lowerBound), Int64(range.upperBound), padded, out)
+            case .int4:
+                loom_gemv_q4(values.assumingMemoryBound(to: UInt8.self), scales, Int64(kp),
+                             Int64(range.lowerBound), Int64(range.upperBound), padded, out)
+            }
+        }
+    }
+}

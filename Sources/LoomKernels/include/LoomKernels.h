@@ -1,0 +1,115 @@
+#ifndef LOOM_KERNELS_H
+#define LOOM_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- CPU features ---------------------------------------------------------------------------------------- */
+
+/** Non-zero when the CPU runs AVX-512 F/BW/VL with BF16 and VNNI (the fast kernels); zero selects portable C. */
+int loom_cpu_has_avx512_bf16(void);
+
+/* ---- Thread pool ----------------------------------------------------------------------------------------- */
+
+/** Called for chunk `[lo, hi)` of a parallel loop. */
+typedef void (*loom_chunk_function)(void *context, int64_t lo, int64_t hi);
+/** Non-zero when the OpenMP runtime oneDNN uses (libgomp) could be opened to run Loom's parallel loops. */
+int loom_parallel_available(void);
+/** Runs `body` over `chunks` contiguous, disjoint chunks of `[0, count)` on `chunks` OpenMP threads. */
+void loom_parallel_run(int64_t count, int chunks, void *context, loom_chunk_function body);
+
+/* ---- Conversions ----------------------------------------------------------------------------------------- */
+
+/** Rounds `count` floats to bfloat16 (round to nearest even, NaN kept quiet). */
+void loom_f32_to_bf16(const float *src, uint16_t *dst, size_t count);
+
+/* ---- oneDNN bf16 matrix products with prepacked weights --------------------------------------------------- */
+
+/** Column-block width and reduction-block depth of the packed weight layout (oneDNN `BA16a64b2a`). */
+enum { LOOM_PACKED_BLOCK_N = 64, LOOM_PACKED_BLOCK_K = 32 };
+
+/** A `[n, k]` weight reordered once into oneDNN's blocked bf16 layout, plus its cached matmul primitives. */
+typedef struct loom_packed_matrix loom_packed_matrix;
+
+/**
+ * Allocates a packed `[n, k]` weight (filled by ``loom_packed_fill``). Returns NULL when oneDNN does not choose
+ * `BA16a64b2a` for bf16 products on this CPU (callers keep the plain weight then).
+ */
+loom_packed_matrix *loom_packed_create(int64_t n, int64_t k);
+/**
+ * Packs column blocks `[block_begin, block_end)` (64 rows of the source each) of a row-major `[n, k]` weight
+ * (PyTorch `Linear` layout; f32 when `source_is_f32`, else bf16); disjoint block ranges may be filled in parallel.
+ */
+void loom_packed_fill(loom_packed_matrix *matrix, const void *weights, int source_is_f32, int64_t block_begin,
+                      int64_t block_end);
+/** Frees the packed weight and its primitives. */
+void loom_packed_destroy(loom_packed_matrix *matrix);
+/** The packed elements: for column block `b` and reduction pair `p`, 64 columns × 2 bf16 at `(b·kp/2 + p)·128`. */
+const uint16_t *loom_packed_data(const loom_packed_matrix *matrix);
+/** `k` rounded up to a multiple of ``LOOM_PACKED_BLOCK_K``. */
+int64_t loom_packed_k_padded(const loom_packed_matrix *matrix);
+/** Bytes held by the packed weight. */
+size_t loom_packed_byte_count(const loom_packed_matrix *matrix);
+/** Threads oneDNN's OpenMP regions use (Loom's pool size); set before the first product. */
+void loom_onednn_set_threads(int threads);
+/**
+ * `y[m, n] = x[m, k] · Wᵀ (+ bias)` with bf16 `x` (row stride `k`), f32 accumulation and f32 `y`;
+ * `bias` may be NULL. Returns 0 on success.
+ */
+int loom_packed_matmul(loom_packed_matrix *matrix, const uint16_t *x, int64_t m, const float *bias, float *y);
+
+/* ---- Single-row products (decode) ------------------------------------------------------------------------- */
+
+/**
+ * `y[j] = Σ_i x[i] · W[j, i]` for the columns of blocks `[block_begin, block_end)` of a packed weight
+ * (64 outputs per block; outputs past `n` are skipped). `x` is bf16, `k_padded` long, zero-padded.
+ */
+void loom_gemv_bf16_packed(const uint16_t *packed, int64_t k_padded, int64_t n, int64_t block_begin,
+                           int64_t block_end, const uint16_t *x, float *y);
+
+/** Elements per quantisation group (one f16 scale each). */
+enum { LOOM_QUANT_GROUP = 32 };
+
+/**
+ * Rows `[row_begin, row_end)` of an int8 group-quantised weight: `q` is `[rows, k_padded]` int8, `scales`
+ * `[rows, k_padded / 32]` f16; `y[r] = Σ_g scale[r, g] · Σ_{i∈g} q[r, i] · x[i]`. `x` is f32, zero-padded.
+ */
+void loom_gemv_q8(const int8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin, int64_t row_end,
+                  const float *x, float *y);
+
+/**
+ * Rows `[row_begin, row_end)` of an int4 group-quantised weight: `q` is `[rows, k_padded / 2]` bytes, each group
+ * of 32 values in 16 bytes (value `j` in the low nibble of byte `j`, value `j + 16` in its high nibble), stored as
+ * `value + 8`; `scales` as for int8. `x` holds `k_padded` floats (zero-padded) followed by the `k_padded / 32`
+ * sums of its groups (see ``loom_group_sums``).
+ */
+void loom_gemv_q4(const uint8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin, int64_t row_end,
+                  const float *x, float *y);
+
+/** Writes the `k_padded / 32` group sums of `x` (`k_padded` floats) to `sums`. */
+void loom_group_sums(const float *x, int64_t k_padded, float *sums);
+
+/** Quantises `rows` rows of `k` floats (row stride `k`) to int8 groups (`q`: `[rows, k_padded]`). */
+void loom_quantize_q8(const float *w, int64_t rows, int64_t k, int64_t k_padded, int8_t *q, uint16_t *scales);
+/** Quantises `rows` rows of `k` floats to int4 groups (`q`: `[rows, k_padded / 2]`). */
+void loom_quantize_q4(const float *w, int64_t rows, int64_t k, int64_t k_padded, uint8_t *q, uint16_t *scales);
+/** Dequantises rows `[row_begin, row_end)` to f32 (`out`: `(row_end - row_begin) × k`, row stride `k`). */
+void loom_dequantize_q8(const int8_t *q, const uint16_t *scales, int64_t k, int64_t k_padded, int64_t row_begin,
+                        int64_t row_end, float *out);
+/** Dequantises int4 rows `[row_begin, row_end)` to f32. */
+void loom_dequantize_q4(const uint8_t *q, const uint16_t *scales, int64_t k, int64_t k_padded, int64_t row_begin,
+                        int64_t row_end, float *out);
+
+/** f16 bit pattern to float, and float to f16 (round to nearest even). */
+float loom_f16_to_f32(uint16_t h);
+uint16_t loom_f32_to_f16(float f);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,40 @@
+import Testing
+@testable import LoomCore
+
+/// bf16 (prepacked, oneDNN / AVX-512) and int8 / int4 products against the f64 product of the weights they hold.
+@Suite struct ComputeModeTests {
+    /// Shapes with a row length that is not a multiple of the 32-deep blocks and outputs that are not a multiple
+    /// of 64 (as SigLIP's 4304).
+    @Test(arguments: [1, 3, 130])
+    func packedBF16MatchesProductOfRoundedInputs(rows: Int) throws {
+        let k = 100, n = 150
+        let x = randomValues(rows * k, seed: 11)
+        let dense = Weight(name: "w", shape: [n, k], values: randomValues(n * k, seed: 12), dtype: .bf16)
+        let prepared = ComputeOptions.bf16.prepare(dense)
+        guard case .blockedBF16(let matrix)? = prepared.packed else { Issue.record("weight was not packed"); return }
+        #expect(matrix.paddedColumns == 128)
+        #expect(prepared.floats() == dense.floats())
+        let bias = randomValues(n, seed: 13)
+        let y = Linear.apply(Tensor(shape: [rows, k], data: x), prepared, bias: bias)
+        let roundedX = x.map { bf16ToFloat(floatToBF16($0)) }
+        var expected = naiveLinear(roundedX, rows: rows, dense.floats(), outFeatures: n, inFeatures: k)
+        for r in 0..<rows { for c in 0..<n { expected[r * n + c] += bias[c] } }
+        #expect(zip(y.data, expected).map { abs($0 - $1) }.max()! < 1e-4)
+    }
+
+    @Test(arguments: [ComputeOptions.WeightFormat.int8, .int4], [1, 7])
+    func quantizedProductMatchesDequantizedWeights(format: ComputeOptions.WeightFormat, rows: Int) throws {
+        let k = 4304 / 8 + 2, n = 70
+        let x = randomValues(rows * k, seed: 21)
+        let dense = Weight(name: "w", shape: [n, k], values: randomValues(n * k, seed: 22))
+        let prepared = ComputeOptions(dtype: .f32, weights: format).prepare(dense)
+        guard case .quantized(let matrix, .f32)? = prepared.packed else { Issue.record("weight was not quantised"); return }
+        #expect(matrix.paddedColumns == 544)
+        let dequantized = prepared.floats()
+        let worst = zip(dequantized, dense.floats()).map { abs($0 - $1) }.max()!
+        #expect(worst <= (format == .int8 ? 1.0 / 254 : 1.0 / 14) * 1.01)
+        let y = Linear.apply(Tensor(shape: [rows, k], data: x), prepared)
+        let expected = naiveLinear(x, rows: rows, dequantized, outFeatures: n, inFeatures: k)
+        #expect(zip(y.data, expected).map { abs($0 - $1) }.max()! < 1e-3)
+    }
+}
