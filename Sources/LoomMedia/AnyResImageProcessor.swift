@@ -28,9 +28,8 @@ public struct AnyResImageProcessor: Sendable {
     public init(grid: AnyResGrid, views: ImageProcessorConfiguration) throws {
         try views.validate()
         guard views.doResize, views.size.height == grid.tileSize, views.size.width == grid.tileSize else {
-            throw MediaError(.invalidConfiguration, source: "preprocessor_config.json",
-                             detail: "views are resized to \(views.size.width)×\(views.size.height), "
-                                 + "not to the \(grid.tileSize) px tile")
+            throw MediaError.invalidConfiguration("views are resized to \(views.size.width)×\(views.size.height), "
+                                                  + "not to the \(grid.tileSize) px tile")
         }
         self.grid = grid
         viewProcessor = SiglipImageProcessor(configuration: views)

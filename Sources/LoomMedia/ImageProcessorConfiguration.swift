@@ -98,13 +98,11 @@ public struct ImageProcessorConfiguration: Codable, Sendable, Equatable {
         return try container.decodeIfPresent([Double].self, forKey: key)
     }
 
-    /// Throws ``MediaError/Kind/invalidConfiguration`` for values the processor cannot honour: a resample filter
+    /// Throws ``ImageErrorKind/invalidConfiguration`` for values the processor cannot honour: a resample filter
     /// other than bicubic (3) — the only one implemented so far —, a size below 1×1, a non-finite or non-positive
     /// rescale factor, mean/std without exactly 3 entries, or a zero or non-finite std.
     public func validate() throws {
-        func fail(_ detail: String) -> MediaError {
-            MediaError(.invalidConfiguration, source: "preprocessor_config.json", detail: detail)
-        }
+        let fail = MediaError.invalidConfiguration
         if doResize {
             guard resample == Resample.bicubic else {
                 throw fail("resample \(resample) (\(Self.filterName(resample))) is not supported: only 3 (bicubic) "

@@ -134,14 +134,12 @@ public struct LlavaNextImageProcessorConfiguration: Codable, Sendable, Equatable
                                            imageProcessorType: imageProcessorType, processorClass: processorClass)
     }
 
-    /// Throws ``MediaError/Kind/invalidConfiguration`` unless the configuration tiles images into squares of
+    /// Throws ``ImageErrorKind/invalidConfiguration`` unless the configuration tiles images into squares of
     /// `tileSize` (the vision tower's input size) the way Loom reproduces exactly: the tile (crop) size, the global
     /// view's size and the per-view resize all `tileSize`², pinpoints that are multiples of it, bicubic resampling,
     /// and valid rescale / normalize values.
     public func validate(tileSize expected: Int) throws {
-        func fail(_ detail: String) -> MediaError {
-            MediaError(.invalidConfiguration, source: "preprocessor_config.json", detail: detail)
-        }
+        let fail = MediaError.invalidConfiguration
         guard let tile = tileSize else { throw fail("neither crop_size nor size gives a tile size") }
         guard tile == expected else {
             throw fail("tiles are \(tile) px (crop_size/size) but the vision tower takes \(expected) px")

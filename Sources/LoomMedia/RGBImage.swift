@@ -7,7 +7,7 @@ public struct RGBImage: Sendable, Equatable {
     /// `width * height * 3` bytes, rows top to bottom.
     public let pixels: [UInt8]
 
-    /// An image over RGB `pixels`; throws ``MediaError/Kind/invalidPixelBuffer`` when the count does not match.
+    /// An image over RGB `pixels`; throws ``ImageErrorKind/invalidPixelBuffer`` when the count does not match.
     public init(width: Int, height: Int, pixels: [UInt8]) throws {
         try self.init(width: width, height: height, layout: .rgb, bytes: pixels)
     }
@@ -15,7 +15,7 @@ public struct RGBImage: Sendable, Equatable {
     /// An image converted from a raw buffer of `layout`, exactly as Pillow's `convert("RGB")` converts that mode:
     /// alpha is dropped (never composited), gray is replicated, CMYK uses Pillow's `cmyk2rgb`.
     ///
-    /// Throws ``MediaError/Kind/invalidPixelBuffer`` when a dimension is below 1 or `bytes.count` is not
+    /// Throws ``ImageErrorKind/invalidPixelBuffer`` when a dimension is below 1 or `bytes.count` is not
     /// `width * height * layout.bytesPerPixel`.
     public init(width: Int, height: Int, layout: PixelLayout, bytes: [UInt8]) throws {
         guard width > 0, height > 0 else {

@@ -1,49 +1,28 @@
-import Foundation
+import LoomMedia
 
 /// Why a video could not be read or sampled. `description` is one line naming the file and the problem.
-public struct VideoError: Error, Equatable, Sendable, CustomStringConvertible, LocalizedError {
-    /// The class of problem.
-    public enum Kind: String, Sendable, CaseIterable {
-        /// No file at the path.
-        case fileNotFound
-        /// FFmpeg recognises no container format in the file (or the file is empty).
-        case unsupportedFormat
-        /// The container is recognised but cannot be opened (e.g. its index is missing because the file was cut).
-        case unreadable
-        /// The file has no video stream (e.g. audio only).
-        case noVideoStream
-        /// The video stream holds no frames.
-        case noFrames
-        /// The data ends before frames that the container promises.
-        case truncated
-        /// The stream's data is damaged.
-        case corrupt
-        /// The sampling asks for something impossible (a count or rate below 1).
-        case invalidSampling
-    }
+public typealias VideoError = SourceError<VideoErrorKind>
 
-    /// The class of problem.
-    public let kind: Kind
-    /// The file being read.
-    public let source: String
-    /// The specific reason, one line.
-    public let detail: String
+/// The class of problem of a ``VideoError``.
+public enum VideoErrorKind: String, SourceErrorKind {
+    /// No file at the path.
+    case fileNotFound
+    /// FFmpeg recognises no container format in the file (or the file is empty).
+    case unsupportedFormat
+    /// The container is recognised but cannot be opened (e.g. its index is missing because the file was cut).
+    case unreadable
+    /// The file has no video stream (e.g. audio only).
+    case noVideoStream
+    /// The video stream holds no frames.
+    case noFrames
+    /// The data ends before frames that the container promises.
+    case truncated
+    /// The stream's data is damaged.
+    case corrupt
+    /// The sampling asks for something impossible (a count or rate below 1).
+    case invalidSampling
 
-    /// An error of `kind` about `source`.
-    public init(_ kind: Kind, source: String, detail: String) {
-        self.kind = kind
-        self.source = source
-        self.detail = detail.replacingOccurrences(of: "\n", with: " ")
-    }
-
-    public var description: String { "\(source): \(kind.phrase): \(detail)" }
-
-    public var errorDescription: String? { description }
-}
-
-extension VideoError.Kind {
-    /// A short human phrase for the kind, used in messages.
-    var phrase: String {
+    public var phrase: String {
         switch self {
         case .fileNotFound: return "no such file"
         case .unsupportedFormat: return "unsupported video format"

@@ -52,7 +52,7 @@ public final class VideoFile {
     }
 
     /// The frames `sampling` chooses, as RGB turned for display, with their indices and times. Throws
-    /// ``VideoError`` (``VideoError/Kind/truncated`` when the data ends before a chosen frame).
+    /// ``VideoError`` (``VideoErrorKind/truncated`` when the data ends before a chosen frame).
     public func sample(_ sampling: FrameSampling = .default) throws -> SampledVideo {
         var statistics = DecodeStatistics()
         return try sample(sampling, statistics: &statistics)
