@@ -75,27 +75,17 @@ public struct ImageProcessorConfiguration: Codable, Sendable, Equatable {
     public init(from decoder: Decoder) throws {
         let defaults = ImageProcessorConfiguration()
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
-            try container.decodeIfPresent(T.self, forKey: key) ?? fallback
-        }
-        doResize = try value(.doResize, defaults.doResize)
-        size = try value(.size, defaults.size)
-        resample = try value(.resample, defaults.resample)
-        doRescale = try value(.doRescale, defaults.doRescale)
-        rescaleFactor = try value(.rescaleFactor, defaults.rescaleFactor)
-        doNormalize = try value(.doNormalize, defaults.doNormalize)
-        imageMean = try Self.perChannel(container, .imageMean) ?? defaults.imageMean
-        imageStd = try Self.perChannel(container, .imageStd) ?? defaults.imageStd
-        doConvertRGB = try value(.doConvertRGB, defaults.doConvertRGB)
-        imageProcessorType = try value(.imageProcessorType, defaults.imageProcessorType)
-        processorClass = try value(.processorClass, defaults.processorClass)
-    }
-
-    /// A list of per-channel values, or one number meaning the same for all three channels (as transformers allows).
-    private static func perChannel(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws
-        -> [Double]? {
-        if let single = try? container.decodeIfPresent(Double.self, forKey: key) { return [single, single, single] }
-        return try container.decodeIfPresent([Double].self, forKey: key)
+        doResize = try container.decode(.doResize, or: defaults.doResize)
+        size = try container.decode(.size, or: defaults.size)
+        resample = try container.decode(.resample, or: defaults.resample)
+        doRescale = try container.decode(.doRescale, or: defaults.doRescale)
+        rescaleFactor = try container.decode(.rescaleFactor, or: defaults.rescaleFactor)
+        doNormalize = try container.decode(.doNormalize, or: defaults.doNormalize)
+        imageMean = try container.decodePerChannel(.imageMean, or: defaults.imageMean)
+        imageStd = try container.decodePerChannel(.imageStd, or: defaults.imageStd)
+        doConvertRGB = try container.decode(.doConvertRGB, or: defaults.doConvertRGB)
+        imageProcessorType = try container.decode(.imageProcessorType, or: defaults.imageProcessorType)
+        processorClass = try container.decode(.processorClass, or: defaults.processorClass)
     }
 
     /// Throws ``ImageErrorKind/invalidConfiguration`` for values the processor cannot honour: a resample filter

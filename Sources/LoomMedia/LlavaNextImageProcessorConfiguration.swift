@@ -90,28 +90,21 @@ public struct LlavaNextImageProcessorConfiguration: Codable, Sendable, Equatable
     public init(from decoder: Decoder) throws {
         let defaults = LlavaNextImageProcessorConfiguration()
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
-            try container.decodeIfPresent(T.self, forKey: key) ?? fallback
-        }
-        func perChannel(_ key: CodingKeys, _ fallback: [Double]) throws -> [Double] {
-            if let single = try? container.decodeIfPresent(Double.self, forKey: key) { return [single, single, single] }
-            return try container.decodeIfPresent([Double].self, forKey: key) ?? fallback
-        }
-        imageGridPinpoints = try value(.imageGridPinpoints, defaults.imageGridPinpoints)
-        doResize = try value(.doResize, defaults.doResize)
-        size = try value(.size, defaults.size)
-        doCenterCrop = try value(.doCenterCrop, defaults.doCenterCrop)
+        imageGridPinpoints = try container.decode(.imageGridPinpoints, or: defaults.imageGridPinpoints)
+        doResize = try container.decode(.doResize, or: defaults.doResize)
+        size = try container.decode(.size, or: defaults.size)
+        doCenterCrop = try container.decode(.doCenterCrop, or: defaults.doCenterCrop)
         cropSize = container.contains(.cropSize) ? try container.decodeIfPresent(Size.self, forKey: .cropSize) : defaults.cropSize
-        resample = try value(.resample, defaults.resample)
-        doRescale = try value(.doRescale, defaults.doRescale)
-        rescaleFactor = try value(.rescaleFactor, defaults.rescaleFactor)
-        doNormalize = try value(.doNormalize, defaults.doNormalize)
-        imageMean = try perChannel(.imageMean, defaults.imageMean)
-        imageStd = try perChannel(.imageStd, defaults.imageStd)
-        doPad = try value(.doPad, defaults.doPad)
-        doConvertRGB = try value(.doConvertRGB, defaults.doConvertRGB)
-        imageProcessorType = try value(.imageProcessorType, defaults.imageProcessorType)
-        processorClass = try value(.processorClass, defaults.processorClass)
+        resample = try container.decode(.resample, or: defaults.resample)
+        doRescale = try container.decode(.doRescale, or: defaults.doRescale)
+        rescaleFactor = try container.decode(.rescaleFactor, or: defaults.rescaleFactor)
+        doNormalize = try container.decode(.doNormalize, or: defaults.doNormalize)
+        imageMean = try container.decodePerChannel(.imageMean, or: defaults.imageMean)
+        imageStd = try container.decodePerChannel(.imageStd, or: defaults.imageStd)
+        doPad = try container.decode(.doPad, or: defaults.doPad)
+        doConvertRGB = try container.decode(.doConvertRGB, or: defaults.doConvertRGB)
+        imageProcessorType = try container.decode(.imageProcessorType, or: defaults.imageProcessorType)
+        processorClass = try container.decode(.processorClass, or: defaults.processorClass)
     }
 
     /// The side of a tile, as `LlavaNextImageProcessor._preprocess` picks it: the crop height, else the size's
