@@ -23,10 +23,19 @@ public enum Attention {
     ///   - heads / kvHeads: query heads and key-value heads (grouped-query attention when fewer).
     ///   - causalOffset: when non-nil, query row `i` sits at position `causalOffset + i` and sees keys `0...that`.
     ///   - out: `[queries, heads * headDim]` rows with stride `outStride`.
+    ///   - precision: `.f32` (the reference: BLAS products, f32 scores) or `.bf16` (``FlashAttention``: bf16 keys
+    ///     and values, online softmax, no scores matrix).
     public static func compute(q: Operand, k: Operand, v: Operand, out: UnsafeMutablePointer<Float>, outStride: Int,
                                queries: Int, keys: Int, heads: Int, kvHeads: Int, headDim: Int,
-                               scale: Float, causalOffset: Int?) {
+                               scale: Float, causalOffset: Int?, precision: DType = .f32) {
         precondition(heads % kvHeads == 0, "attention: \(heads) heads are not a multiple of \(kvHeads) kv heads")
+        if precision == .bf16 && FlashAttention.supports(headDim: headDim) {
+            let packed = FlashAttention.PackedHeads(kvHeads: kvHeads, headDim: headDim, capacity: keys)
+            packed.store(keys: k, values: v, at: 0, count: keys)
+            FlashAttention.run(q: q, packed: packed, keys: keys, out: out, outStride: outStride, queries: queries,
+                               heads: heads, scale: scale, causalOffset: causalOffset)
+            return
+        }
         let group = heads / kvHeads
         let tile = tileRows
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: tile * keys)
@@ -64,38 +73,3 @@ public enum Attention {
     }
 }
 
-/// Keys and values of past positions for one attention layer, stored token-major (`[tokens, kvHeads * headDim]`).
-public final class KVCache {
-    /// Width of one cached row (`kvHeads * headDim`).
-    public let width: Int
-    /// Tokens cached so far.
-    public private(set) var length = 0
-    private(set) var keys: [Float] = []
-    private(set) var values: [Float] = []
-
-    /// An empty cache for rows of `width` floats.
-    public init(width: Int) { self.width = width }
-
-    /// Appends `k` and `v` (each `[n, width]`).
-    public func append(keys k: Tensor, values v: Tensor) {
-        precondition(k.columns == width && v.columns == width && k.rows == v.rows, "KVCache: row shape mismatch")
-        keys.append(contentsOf: k.data)
-        values.append(contentsOf: v.data)
-        length += k.rows
-    }
-
-    /// Drops every position at or after `newLength`.
-    public func truncate(to newLength: Int) {
-        precondition(newLength <= length, "KVCache: cannot grow by truncation")
-        keys.removeLast((length - newLength) * width)
-        values.removeLast((length - newLength) * width)
-        length = newLength
-    }
-
-    /// Calls `body` with pointers to the cached keys and values.
-    public func withBuffers<R>(_ body: (UnsafePointer<Float>, UnsafePointer<Float>) -> R) -> R {
-        keys.withUnsafeBufferPointer { kp in
-            values.withUnsafeBufferPointer { vp in body(kp.baseAddress!, vp.baseAddress!) }
-        }
-    }
-}

@@ -32,6 +32,11 @@ public final class DecoderCache {
         layers = (0..<layerCount).map { _ in KVCache(width: width) }
     }
 
+    /// Empty caches for `layerCount` layers of `kvHeads` heads of `headDim`, stored in `precision` (f32 or bf16).
+    public init(layerCount: Int, kvHeads: Int, headDim: Int, precision: DType) {
+        layers = (0..<layerCount).map { _ in KVCache(kvHeads: kvHeads, headDim: headDim, precision: precision) }
+    }
+
     /// Positions consumed so far.
     public var length: Int { layers.first?.length ?? 0 }
 

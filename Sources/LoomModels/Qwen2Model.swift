@@ -80,7 +80,8 @@ public final class Qwen2Model: LanguageModel, @unchecked Sendable {
     public var eosTokenIDs: [Int] { configuration.eosTokenIDs }
 
     public func makeCache() -> DecoderCache {
-        DecoderCache(layerCount: layers.count, width: configuration.kvHeads * configuration.attentionHeadDim)
+        DecoderCache(layerCount: layers.count, kvHeads: configuration.kvHeads, headDim: configuration.attentionHeadDim,
+                     precision: lmHead.computeDType)
     }
 
     public func embed(_ ids: [Int]) -> Tensor {
@@ -113,7 +114,6 @@ public final class Qwen2Model: LanguageModel, @unchecked Sendable {
     private func runLayer(_ layer: Layer, _ input: Tensor, positions: [Int], cache: KVCache) -> Tensor {
         let eps = Float(configuration.rmsNormEps)
         let heads = configuration.numAttentionHeads
-        let kvHeads = configuration.kvHeads
         let d = configuration.attentionHeadDim
         let n = input.rows
         var hidden = input
@@ -123,20 +123,11 @@ public final class Qwen2Model: LanguageModel, @unchecked Sendable {
         let v = Linear.apply(x, layer.v, bias: layer.vBias)
         rope.apply(&q, positions: positions)
         rope.apply(&k, positions: positions)
-        let offset = cache.length
         cache.append(keys: k, values: v)
         var attended = Tensor(zeros: [n, heads * d])
-        let total = cache.length
-        let width = cache.width
         q.data.withUnsafeBufferPointer { qp in
             attended.data.withUnsafeMutableBufferPointer { op in
-                cache.withBuffers { kp, vp in
-                    Attention.compute(q: .init(qp.baseAddress!, rowStride: heads * d),
-                                      k: .init(kp, rowStride: width), v: .init(vp, rowStride: width),
-                                      out: op.baseAddress!, outStride: heads * d,
-                                      queries: n, keys: total, heads: heads, kvHeads: kvHeads, headDim: d,
-                                      scale: 1 / Float(d).squareRoot(), causalOffset: offset)
-                }
+                cache.attend(q: qp.baseAddress!, rows: n, heads: heads, headDim: d, scale: 1 / Float(d).squareRoot(), out: op.baseAddress!)
             }
         }
         Ops.add(&hidden, Linear.apply(attended, layer.o))

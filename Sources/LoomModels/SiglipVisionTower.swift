@@ -144,7 +144,7 @@ public final class SiglipVisionTower: @unchecked Sendable {
                     Attention.compute(q: .init(qp.baseAddress! + offset, rowStride: h), k: .init(kp.baseAddress! + offset, rowStride: h),
                                       v: .init(vp.baseAddress! + offset, rowStride: h), out: op.baseAddress! + offset, outStride: h,
                                       queries: count, keys: count, heads: heads, kvHeads: heads, headDim: d,
-                                      scale: 1 / Float(d).squareRoot(), causalOffset: nil)
+                                      scale: 1 / Float(d).squareRoot(), causalOffset: nil, precision: layer.q.computeDType)
                 }
             }
         }}}

@@ -104,6 +104,32 @@ void loom_dequantize_q8(const int8_t *q, const uint16_t *scales, int64_t k, int6
 void loom_dequantize_q4(const uint8_t *q, const uint16_t *scales, int64_t k, int64_t k_padded, int64_t row_begin,
                         int64_t row_end, float *out);
 
+/* ---- Attention (bf16 keys and values, online softmax, no queries × keys matrix) --------------------------- */
+
+/** Bytes of packed keys / values for `keys` keys of one head (`head_dim` ≤ 128; keys padded to 16). */
+size_t loom_attention_keys_bytes(int64_t keys, int head_dim);
+size_t loom_attention_values_bytes(int64_t keys, int head_dim);
+/**
+ * Packs `count` key (or value) rows of one head (f32 or bf16, `row_stride` elements apart, starting at the head's
+ * first column) into the packed layout at key positions `[first, first + count)`.
+ */
+void loom_attention_pack_keys(const void *src, int src_is_f32, int64_t row_stride, int64_t first, int64_t count,
+                              int head_dim, uint16_t *dst);
+void loom_attention_pack_values(const void *src, int src_is_f32, int64_t row_stride, int64_t first, int64_t count,
+                                int head_dim, uint16_t *dst);
+/** Zeroes the packed slots after `key_count` up to the next multiple of 16 keys. */
+void loom_attention_clear_tail(uint16_t *keys, uint16_t *values, int64_t key_count, int head_dim);
+/**
+ * `softmax(q·kᵀ·scale) · v` for `rows` query rows of one head against `key_count` packed keys and values.
+ * With `causal_offset` ≥ 0, query row `i` sits at position `causal_offset + i` and sees keys up to it; key tiles
+ * past every row of a group are never read. Queries are rounded to bf16, scores and softmax are f32,
+ * probabilities are rounded to bf16 for the value product, accumulation is f32. Uses only stack scratch
+ * (a few KiB): no `rows × key_count` buffer exists.
+ */
+void loom_attention_bf16(const float *q, int64_t q_stride, int64_t rows, const uint16_t *keys, const uint16_t *values,
+                         int64_t key_count, int head_dim, float scale, int64_t causal_offset, float *out,
+                         int64_t out_stride);
+
 /** f16 bit pattern to float, and float to f16 (round to nearest even). */
 float loom_f16_to_f32(uint16_t h);
 uint16_t loom_f32_to_f16(float f);

@@ -1,0 +1,98 @@
+import LoomKernels
+
+/// bf16 attention without a queries × keys matrix (the C kernel `loom_attention_bf16`): keys and values packed
+/// per head, query rows in groups, key tiles of 64 with an online softmax, causal tiles skipped. Its memory is
+/// the packed keys and values (the size of a bf16 KV cache) plus a few KiB of stack per thread.
+public enum FlashAttention {
+    /// Query rows per parallel work item.
+    static let queryBlock = 32
+
+    /// Whether the kernel handles heads of `headDim` (up to 128).
+    public static func supports(headDim: Int) -> Bool { headDim > 0 && headDim <= 128 }
+
+    /// Bytes the kernel and its packed operands use for `keys` keys of `kvHeads` heads (no term in queries × keys).
+    public static func scratchBytes(keys: Int, kvHeads: Int, headDim: Int) -> Int {
+        kvHeads * (loom_attention_keys_bytes(Int64(keys), Int32(headDim)) + loom_attention_values_bytes(Int64(keys), Int32(headDim)))
+    }
+
+    /// Packed keys and values of every key-value head, with room for `capacity` keys.
+    public final class PackedHeads {
+        public let kvHeads: Int
+        public let headDim: Int
+        public private(set) var capacity = 0
+        private var keyBuffers: [OwnedBuffer] = []
+        private var valueBuffers: [OwnedBuffer] = []
+
+        public init(kvHeads: Int, headDim: Int, capacity: Int) {
+            self.kvHeads = kvHeads
+            self.headDim = headDim
+            reserve(capacity)
+        }
+
+        /// Bytes held.
+        public var byteCount: Int { FlashAttention.scratchBytes(keys: capacity, kvHeads: kvHeads, headDim: headDim) }
+
+        /// Grows to hold at least `keys` keys (doubling), keeping what is stored.
+        public func reserve(_ keys: Int) {
+            guard keys > capacity || keyBuffers.isEmpty else { return }
+            let newCapacity = max(keys, capacity * 2, 16)
+            let keyBytes = loom_attention_keys_bytes(Int64(newCapacity), Int32(headDim))
+            let valueBytes = loom_attention_values_bytes(Int64(newCapacity), Int32(headDim))
+            let oldKeys = keyBuffers, oldValues = valueBuffers
+            keyBuffers = (0..<kvHeads).map { _ in OwnedBuffer(byteCount: keyBytes) }
+            valueBuffers = (0..<kvHeads).map { _ in OwnedBuffer(byteCount: valueBytes) }
+            for h in 0..<kvHeads {
+                keyBuffers[h].pointer.initializeMemory(as: UInt8.self, repeating: 0, count: keyBytes)
+                valueBuffers[h].pointer.initializeMemory(as: UInt8.self, repeating: 0, count: valueBytes)
+                if h < oldKeys.count {
+                    keyBuffers[h].pointer.copyMemory(from: oldKeys[h].pointer, byteCount: oldKeys[h].byteCount)
+                    valueBuffers[h].pointer.copyMemory(from: oldValues[h].pointer, byteCount: oldValues[h].byteCount)
+                }
+            }
+            capacity = newCapacity
+        }
+
+        func keys(_ head: Int) -> UnsafeMutablePointer<UInt16> { keyBuffers[head].pointer.assumingMemoryBound(to: UInt16.self) }
+        func values(_ head: Int) -> UnsafeMutablePointer<UInt16> { valueBuffers[head].pointer.assumingMemoryBound(to: UInt16.self) }
+
+        /// Packs `count` f32 key and value rows (all heads side by side) at key positions `[first, first + count)`.
+        public func store(keys k: Attention.Operand, values v: Attention.Operand, at first: Int, count: Int) {
+            precondition(first + count <= capacity, "FlashAttention: \(first + count) keys exceed the capacity \(capacity)")
+            let d = headDim
+            Parallel.forEachChunk(kvHeads * 2, costPerItem: count * d) { range in
+                for item in range {
+                    let h = item / 2
+                    if item % 2 == 0 {
+                        loom_attention_pack_keys(k.base + h * d, 1, Int64(k.rowStride), Int64(first), Int64(count), Int32(d), self.keys(h))
+                    } else {
+                        loom_attention_pack_values(v.base + h * d, 1, Int64(v.rowStride), Int64(first), Int64(count), Int32(d), self.values(h))
+                    }
+                }
+            }
+            clearTail(after: first + count)
+        }
+
+        /// Zeroes the packed slots after `keys` within the last block (so padded keys are exact zeros).
+        public func clearTail(after keys: Int) {
+            for h in 0..<kvHeads { loom_attention_clear_tail(self.keys(h), values(h), Int64(keys), Int32(headDim)) }
+        }
+    }
+
+    /// `softmax(q·kᵀ·scale [+ causal mask]) · v` for every head against the first `keys` packed keys;
+    /// work items (head, block of query rows) are split across Loom's threads.
+    public static func run(q: Attention.Operand, packed: PackedHeads, keys: Int, out: UnsafeMutablePointer<Float>, outStride: Int,
+                           queries: Int, heads: Int, scale: Float, causalOffset: Int?) {
+        let d = packed.headDim, group = heads / packed.kvHeads
+        let blocks = (queries + queryBlock - 1) / queryBlock
+        let offset = Int64(causalOffset ?? -1)
+        Parallel.forEachChunk(heads * blocks, costPerItem: queryBlock * keys * d) { range in
+            for item in range {
+                let h = item / blocks, r0 = (item % blocks) * queryBlock
+                let rows = min(queryBlock, queries - r0), kvh = h / group
+                loom_attention_bf16(q.base + r0 * q.rowStride + h * d, Int64(q.rowStride), Int64(rows),
+                                    packed.keys(kvh), packed.values(kvh), Int64(keys), Int32(d), scale,
+                                    offset < 0 ? -1 : offset + Int64(r0), out + r0 * outStride + h * d, Int64(outStride))
+            }
+        }
+    }
+}

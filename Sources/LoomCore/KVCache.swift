@@ -1,0 +1,87 @@
+/// Keys and values of past positions for one attention layer.
+///
+/// In f32 the rows are stored token-major (`[tokens, kvHeads * headDim]`) for the reference path; in bf16 they
+/// are stored per head in ``FlashAttention``'s packed blocks, appended in place (capacity doubles as it fills).
+public final class KVCache {
+    /// Width of one cached row (`kvHeads * headDim`).
+    public let width: Int
+    /// Storage and attention precision (`.f32` or `.bf16`).
+    public let precision: DType
+    /// Tokens cached so far.
+    public private(set) var length = 0
+    private(set) var keys: [Float] = []
+    private(set) var values: [Float] = []
+    private var packed: FlashAttention.PackedHeads?
+    private let kvHeads: Int
+
+    /// An empty f32 cache for rows of `width` floats.
+    public init(width: Int) {
+        self.width = width
+        self.precision = .f32
+        self.kvHeads = 1
+    }
+
+    /// An empty cache of `kvHeads` heads of `headDim`, stored in `precision` (bf16 when the head size allows).
+    public init(kvHeads: Int, headDim: Int, precision: DType) {
+        self.width = kvHeads * headDim
+        self.kvHeads = kvHeads
+        let bf16 = precision == .bf16 && FlashAttention.supports(headDim: headDim)
+        self.precision = bf16 ? .bf16 : .f32
+        if bf16 { packed = FlashAttention.PackedHeads(kvHeads: kvHeads, headDim: headDim, capacity: 0) }
+    }
+
+    /// Appends `k` and `v` (each `[n, width]`).
+    public func append(keys k: Tensor, values v: Tensor) {
+        precondition(k.columns == width && v.columns == width && k.rows == v.rows, "KVCache: row shape mismatch")
+        if let packed {
+            packed.reserve(length + k.rows)
+            k.data.withUnsafeBufferPointer { kp in
+                v.data.withUnsafeBufferPointer { vp in
+                    packed.store(keys: .init(kp.baseAddress!, rowStride: width), values: .init(vp.baseAddress!, rowStride: width),
+                                 at: length, count: k.rows)
+                }
+            }
+        } else {
+            keys.append(contentsOf: k.data)
+            values.append(contentsOf: v.data)
+        }
+        length += k.rows
+    }
+
+    /// Drops every position at or after `newLength`.
+    public func truncate(to newLength: Int) {
+        precondition(newLength <= length, "KVCache: cannot grow by truncation")
+        if let packed {
+            packed.clearTail(after: newLength)
+        } else {
+            keys.removeLast((length - newLength) * width)
+            values.removeLast((length - newLength) * width)
+        }
+        length = newLength
+    }
+
+    /// Calls `body` with pointers to the cached keys and values (f32 caches only).
+    public func withBuffers<R>(_ body: (UnsafePointer<Float>, UnsafePointer<Float>) -> R) -> R {
+        precondition(packed == nil, "KVCache: a bf16 cache has no token-major f32 rows")
+        return keys.withUnsafeBufferPointer { kp in
+            values.withUnsafeBufferPointer { vp in body(kp.baseAddress!, vp.baseAddress!) }
+        }
+    }
+
+    /// Causal attention of the last `rows` cached positions' queries (`q`: `[rows, heads * headDim]`) against
+    /// every cached key; writes `[rows, heads * headDim]` to `out`.
+    public func attend(q: UnsafePointer<Float>, rows: Int, heads: Int, headDim: Int, scale: Float, out: UnsafeMutablePointer<Float>) {
+        let offset = length - rows
+        let stride = heads * headDim
+        if let packed {
+            FlashAttention.run(q: .init(q, rowStride: stride), packed: packed, keys: length, out: out, outStride: stride,
+                               queries: rows, heads: heads, scale: scale, causalOffset: offset)
+            return
+        }
+        withBuffers { kp, vp in
+            Attention.compute(q: .init(q, rowStride: stride), k: .init(kp, rowStride: width), v: .init(vp, rowStride: width),
+                              out: out, outStride: stride, queries: rows, keys: length, heads: heads, kvHeads: kvHeads,
+                              headDim: headDim, scale: scale, causalOffset: offset)
+        }
+    }
+}
