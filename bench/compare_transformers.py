@@ -71,7 +71,7 @@ def transformers_llava(name, dtype, text_tokens, image_counts, decode_tokens):
     import torch
     from PIL import Image
     from transformers import LlavaConfig, LlavaForConditionalGeneration, Qwen2Config, SiglipVisionConfig
-    from transformers.models.siglip.image_processing_siglip import SiglipImageProcessor
+    from transformers.models.siglip.image_processing_pil_siglip import SiglipImageProcessorPil as SiglipImageProcessor
     text = dict(LLAVA[name], vocab_size=152000)
     config = LlavaConfig(vision_config=SiglipVisionConfig(**SIGLIP), text_config=Qwen2Config(**text),
                          image_token_index=151646, vision_feature_select_strategy="full", vision_feature_layer=-1,
