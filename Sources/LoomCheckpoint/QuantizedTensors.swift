@@ -65,3 +65,48 @@ private final class KeepAlive {
     let owners: [AnyObject]
     init(_ owners: [AnyObject]) { self.owners = owners }
 }
+
+/// Writes a group-quantised copy of a model directory (`loom quantize`).
+public enum QuantizedCheckpointWriter {
+    /// Quantises every product matrix of the checkpoint in `source` (2-D, not a position table) to `bits`, keeps
+    /// every other tensor as stored, and writes `model.safetensors` plus the directory's other files (configs,
+    /// tokenizer; not the shard index) to `destination`.
+    public static func write(from source: URL, to destination: URL, bits: QuantizedMatrix.Bits) throws {
+        let checkpoint = try Checkpoint(directory: source)
+        let fm = FileManager.default
+        try fm.createDirectory(at: destination, withIntermediateDirectories: true)
+        var tensors: [SafeTensorsWriter.Tensor] = []
+        var keep: [AnyObject] = []
+        var shapes: [String: [Int]] = [:]
+        for name in checkpoint.names.sorted() {
+            let weight = try checkpoint.weight(name)
+            guard weight.packed == nil else { throw CheckpointError.inconsistentTensor(file: source.lastPathComponent, tensor: name, reason: "already quantised") }
+            let prepared = ComputeOptions(dtype: .f32, weights: bits == .int8 ? .int8 : .int4).prepare(weight)
+            guard case .quantized(let matrix, _)? = prepared.packed else {
+                tensors.append(.init(name: name, dtypeName: weight.dtype.rawValue, shape: weight.shape, bytes: weight.bytes))
+                continue
+            }
+            keep.append(matrix)
+            shapes[name] = weight.shape
+            let groups = matrix.paddedColumns / QuantizedMatrix.groupSize
+            let valueColumns = bits == .int8 ? matrix.paddedColumns : matrix.paddedColumns / 2
+            tensors.append(.init(name: name + QuantizedTensorNames.values, dtypeName: bits == .int8 ? "I8" : "U8",
+                                 shape: [matrix.rows, valueColumns],
+                                 bytes: UnsafeRawBufferPointer(start: matrix.values, count: matrix.rows * valueColumns)))
+            tensors.append(.init(name: name + QuantizedTensorNames.scales, dtypeName: "F16", shape: [matrix.rows, groups],
+                                 bytes: UnsafeRawBufferPointer(start: matrix.scales, count: matrix.rows * groups * 2)))
+        }
+        let shapeJSON = try JSONSerialization.data(withJSONObject: shapes, options: [.sortedKeys])
+        let metadata = ["format": "pt", QuantizedTensorNames.formatKey: bits == .int8 ? "int8" : "int4",
+                        QuantizedTensorNames.groupSizeKey: String(QuantizedMatrix.groupSize),
+                        QuantizedTensorNames.shapesKey: String(decoding: shapeJSON, as: UTF8.self)]
+        try SafeTensorsWriter.write(tensors, to: destination.appendingPathComponent("model.safetensors"), metadata: metadata)
+        withExtendedLifetime(keep) {}
+        for file in try fm.contentsOfDirectory(atPath: source.path)
+        where !file.hasSuffix(".safetensors") && file != "model.safetensors.index.json" {
+            let target = destination.appendingPathComponent(file)
+            if fm.fileExists(atPath: target.path) { try fm.removeItem(at: target) }
+            try fm.copyItem(at: source.appendingPathComponent(file), to: target)
+        }
+    }
+}

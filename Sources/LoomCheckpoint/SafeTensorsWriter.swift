@@ -4,14 +4,35 @@ import LoomCore
 /// Writes `.safetensors` files: an 8-byte header length, a JSON header sorted by name, then the data,
 /// each tensor 8-byte aligned as the reference writer does.
 public enum SafeTensorsWriter {
-    /// Writes `weights` (in their stored dtypes) to `url`, with optional `__metadata__`.
+    /// One tensor to write: its safetensors dtype name (`F32`, `I8`, …), shape and raw bytes.
+    public struct Tensor {
+        public let name: String
+        public let dtypeName: String
+        public let shape: [Int]
+        public let bytes: UnsafeRawBufferPointer
+
+        public init(name: String, dtypeName: String, shape: [Int], bytes: UnsafeRawBufferPointer) {
+            self.name = name
+            self.dtypeName = dtypeName
+            self.shape = shape
+            self.bytes = bytes
+        }
+    }
+
+    /// Writes `weights` (dense, in their stored dtypes) to `url`, with optional `__metadata__`.
     public static func write(_ weights: [Weight], to url: URL, metadata: [String: String] = [:]) throws {
-        let sorted = weights.sorted { $0.name < $1.name }
+        try write(weights.map { Tensor(name: $0.name, dtypeName: $0.dtype.rawValue, shape: $0.shape, bytes: $0.bytes) },
+                  to: url, metadata: metadata)
+    }
+
+    /// Writes raw `tensors` to `url`, with optional `__metadata__`.
+    public static func write(_ tensors: [Tensor], to url: URL, metadata: [String: String] = [:]) throws {
+        let sorted = tensors.sorted { $0.name < $1.name }
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
         for w in sorted {
-            header[w.name] = ["dtype": w.dtype.rawValue, "shape": w.shape, "data_offsets": [offset, offset + w.bytes.count]]
+            header[w.name] = ["dtype": w.dtypeName, "shape": w.shape, "data_offsets": [offset, offset + w.bytes.count]]
             offset += w.bytes.count
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
