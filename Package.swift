@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "LoomCoreTests", dependencies: ["LoomCore"]),
         .testTarget(name: "LoomCheckpointTests", dependencies: ["LoomCheckpoint"]),
         .testTarget(name: "LoomTokenizersTests", dependencies: ["LoomTokenizers"]),
-        .testTarget(name: "LoomMediaTests", dependencies: ["LoomMedia"]),
+        .testTarget(name: "LoomMediaTests", dependencies: ["LoomMedia", "LoomCore", "LoomTestSupport"]),
         .testTarget(name: "LoomVideoTests", dependencies: ["LoomVideo", "LoomTestSupport"]),
         .testTarget(name: "LoomModelsTests", dependencies: ["LoomModels", "LoomCheckpoint", "LoomCore", "LoomTestSupport"]),
         .testTarget(name: "LoomGenerationTests", dependencies: ["LoomGeneration", "LoomTokenizers", "LoomModels", "LoomPrompt", "LoomTestSupport"]),

@@ -4,9 +4,9 @@ import Testing
 
 @Suite("Broken, unsupported and oversized files fail with a MediaError naming the problem")
 struct ErrorTests {
-    @Test("each broken fixture fails with the expected kind", arguments: Fixtures.expected.errors)
-    func failsWithKind(_ expected: Fixtures.Failure) throws {
-        let url = Fixtures.url(expected.file)
+    @Test("each broken fixture fails with the expected kind", arguments: ImageFixtures.expected.errors)
+    func failsWithKind(_ expected: ImageFixtures.Failure) throws {
+        let url = ImageFixtures.url(expected.file)
         let error = try #require(throws: MediaError.self) { try ImageDecoder.decode(contentsOf: url) }
         #expect(error.kind.rawValue == expected.kind, "\(error) (Pillow: \(expected.pillowError))")
         #expect(error.source == url.path)
@@ -23,7 +23,7 @@ struct ErrorTests {
         ("error_huge_header.png", "png of 100000×100000 = 10000000000 pixels exceeds the limit of 89478485"),
     ])
     func messages(file: String, phrase: String) throws {
-        let error = try #require(throws: MediaError.self) { try ImageDecoder.decode(contentsOf: Fixtures.url(file)) }
+        let error = try #require(throws: MediaError.self) { try ImageDecoder.decode(contentsOf: ImageFixtures.url(file)) }
         #expect(error.description.contains(phrase), "\(error)")
     }
 
@@ -31,7 +31,7 @@ struct ErrorTests {
     func refusesBeforeDecoding() throws {
         // The header claims 10^10 pixels (30 GB of RGB) and only a few bytes of image data follow:
         // a decoder that allocated or decoded first would fail differently or run out of memory.
-        let data = try Data(contentsOf: Fixtures.url("error_huge_header.png"))
+        let data = try Data(contentsOf: ImageFixtures.url("error_huge_header.png"))
         let header = try ImageDecoder.header(data: data)
         #expect(header.width == 100_000 && header.height == 100_000)
         let error = try #require(throws: MediaError.self) { try ImageDecoder.decode(data: data) }
@@ -46,7 +46,7 @@ struct ErrorTests {
 
     @Test("the limit is configurable and inclusive")
     func configurableLimit() throws {
-        let url = Fixtures.url("large_3000x2000.png")
+        let url = ImageFixtures.url("large_3000x2000.png")
         let image = try ImageDecoder.decode(contentsOf: url, limits: ImageLimits(maxPixels: 6_000_000))
         #expect(image.width == 3000 && image.height == 2000)
         let error = try #require(throws: MediaError.self) {
@@ -59,7 +59,7 @@ struct ErrorTests {
     @Test("each format reports truncation inside its header")
     func truncatedHeaders() throws {
         for file in ["astronaut.jpg", "chelsea.png", "motorcycle_left.webp", "astronaut.gif"] {
-            let data = try Data(contentsOf: Fixtures.url(file)).prefix(14)
+            let data = try Data(contentsOf: ImageFixtures.url(file)).prefix(14)
             let error = try #require(throws: MediaError.self) { try ImageDecoder.decode(data: data) }
             #expect(error.kind == .truncated, "\(file): \(error)")
         }
@@ -67,7 +67,7 @@ struct ErrorTests {
 
     @Test("a zero-width image is refused")
     func zeroWidth() throws {
-        var png = Array(try Data(contentsOf: Fixtures.url("tiny_1x1.png")))
+        var png = Array(try Data(contentsOf: ImageFixtures.url("tiny_1x1.png")))
         png[16...19] = [0, 0, 0, 0]  // IHDR width
         let error = try #require(throws: MediaError.self) { try ImageDecoder.decode(data: Data(png)) }
         #expect(error.kind == .zeroSize)
@@ -76,7 +76,7 @@ struct ErrorTests {
 
     @Test("a missing file is unreadable")
     func missingFile() throws {
-        let url = Fixtures.url("no-such-file.png")
+        let url = ImageFixtures.url("no-such-file.png")
         let error = try #require(throws: MediaError.self) { try ImageDecoder.decode(contentsOf: url) }
         #expect(error.kind == .unreadable)
         #expect(error.source == url.path)

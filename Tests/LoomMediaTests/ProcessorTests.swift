@@ -1,13 +1,14 @@
 import Foundation
 import LoomCore
+import LoomTestSupport
 import Testing
 @testable import LoomMedia
 
 @Suite("SiglipImageProcessor matches transformers' pixel_values")
 struct ProcessorTests {
-    @Test("pixel tensors are identical", arguments: Fixtures.expected.images)
-    func matchesTransformers(_ expected: Fixtures.Image) throws {
-        let image = try ImageDecoder.decode(contentsOf: Fixtures.url(expected.file))
+    @Test("pixel tensors are identical", arguments: ImageFixtures.expected.images)
+    func matchesTransformers(_ expected: ImageFixtures.Image) throws {
+        let image = try ImageDecoder.decode(contentsOf: ImageFixtures.url(expected.file))
         for reference in expected.siglip {
             let options = reference.configuration
             var configuration = ImageProcessorConfiguration(
@@ -28,7 +29,7 @@ struct ProcessorTests {
 
     @Test("transformers' preprocessor_config.json decodes")
     func decodesSavedConfiguration() throws {
-        let data = try Data(contentsOf: Fixtures.url("preprocessor_config.json"))
+        let data = try Data(contentsOf: ImageFixtures.url("preprocessor_config.json"))
         let configuration = try JSONDecoder().decode(ImageProcessorConfiguration.self, from: data)
         #expect(configuration.size == .init(height: 384, width: 384))
         #expect(configuration.resample == 3)

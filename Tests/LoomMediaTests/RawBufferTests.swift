@@ -3,13 +3,13 @@ import Testing
 
 @Suite("RGBImage from raw buffers converts like Pillow's convert(\"RGB\")")
 struct RawBufferTests {
-    @Test("RGBA, L, LA and CMYK buffers", arguments: Fixtures.expected.rawConversions)
-    func convertsLikePillow(_ expected: Fixtures.RawConversion) throws {
+    @Test("RGBA, L, LA and CMYK buffers", arguments: ImageFixtures.expected.rawConversions)
+    func convertsLikePillow(_ expected: ImageFixtures.RawConversion) throws {
         let layouts: [String: PixelLayout] = ["RGBA": .rgba, "L": .gray, "LA": .grayAlpha, "CMYK": .cmyk]
         let layout = try #require(layouts[expected.mode])
         let image = try RGBImage(width: expected.width, height: expected.height, layout: layout,
-                                 bytes: Fixtures.bytes(hex: expected.input))
-        #expect(image.pixels == Fixtures.bytes(hex: expected.rgb))
+                                 bytes: ImageFixtures.bytes(hex: expected.input))
+        #expect(image.pixels == ImageFixtures.bytes(hex: expected.rgb))
     }
 
     @Test("RGB bytes are kept as given")

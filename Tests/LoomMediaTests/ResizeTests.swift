@@ -1,12 +1,13 @@
 import Foundation
+import LoomCore
 import Testing
 @testable import LoomMedia
 
 @Suite("PillowResize matches Pillow's BICUBIC resize")
 struct ResizeTests {
-    @Test("every fixture at every size is bit-identical", arguments: Fixtures.expected.images)
-    func resizesLikePillow(_ expected: Fixtures.Image) throws {
-        let image = try ImageDecoder.decode(contentsOf: Fixtures.url(expected.file))
+    @Test("every fixture at every size is bit-identical", arguments: ImageFixtures.expected.images)
+    func resizesLikePillow(_ expected: ImageFixtures.Image) throws {
+        let image = try ImageDecoder.decode(contentsOf: ImageFixtures.url(expected.file))
         for size in expected.resize {
             let resized = PillowResize.resize(image, width: size.width, height: size.height)
             #expect(resized.width == size.width && resized.height == size.height)
@@ -16,7 +17,7 @@ struct ResizeTests {
 
     @Test("an unchanged size gives the same pixels")
     func unchangedSize() throws {
-        let image = try ImageDecoder.decode(contentsOf: Fixtures.url("noise_420_odd.jpg"))
+        let image = try ImageDecoder.decode(contentsOf: ImageFixtures.url("noise_420_odd.jpg"))
         #expect(PillowResize.resize(image, width: image.width, height: image.height) == image)
     }
 

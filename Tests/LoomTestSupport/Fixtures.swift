@@ -19,6 +19,19 @@ public enum Fixtures {
         repositoryRoot.appendingPathComponent("Tests/Fixtures").appendingPathComponent(relative)
     }
 
+    /// `Tests/Fixtures/<relative>` decoded as `T`; stops the run with the path and the reason when it cannot.
+    public static func decodeJSON<T: Decodable>(
+        _ relative: String, keyDecodingStrategy: JSONDecoder.KeyDecodingStrategy = .useDefaultKeys
+    ) -> T {
+        do {
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = keyDecodingStrategy
+            return try decoder.decode(T.self, from: Data(contentsOf: url(relative)))
+        } catch {
+            fatalError("cannot read \(url(relative).path): \(error)")
+        }
+    }
+
     /// A fixture's `reference.json` as a dictionary.
     public static func referenceJSON(_ directory: URL) throws -> [String: Any] {
         let data = try Data(contentsOf: directory.appendingPathComponent("reference.json"))

@@ -6,18 +6,8 @@ import Testing
 enum VideoFixtures {
     static func path(_ name: String) -> String { Fixtures.url("video/\(name)").path }
 
-    static let expected: Expected = decode("expected.json")
-    static let sampling: SamplingTable = decode("sampling.json")
-
-    static func decode<T: Decodable>(_ name: String) -> T {
-        do {
-            let decoder = JSONDecoder()
-            decoder.keyDecodingStrategy = .convertFromSnakeCase
-            return try decoder.decode(T.self, from: Data(contentsOf: Fixtures.url("video/\(name)")))
-        } catch {
-            fatalError("cannot read \(path(name)): \(error)")
-        }
-    }
+    static let expected: Expected = Fixtures.decodeJSON("video/expected.json", keyDecodingStrategy: .convertFromSnakeCase)
+    static let sampling: SamplingTable = Fixtures.decodeJSON("video/sampling.json", keyDecodingStrategy: .convertFromSnakeCase)
 
     struct Expected: Decodable {
         let sampleCount: Int

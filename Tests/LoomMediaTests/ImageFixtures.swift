@@ -1,22 +1,12 @@
 import Foundation
+import LoomTestSupport
 import Testing
 
 /// `Tests/Fixtures/images/` and its `expected.json`, written by `tools/reference/make_image_fixtures.py`.
-enum Fixtures {
-    static let directory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/images")
+enum ImageFixtures {
+    static func url(_ name: String) -> URL { Fixtures.url("images/\(name)") }
 
-    static func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
-
-    static let expected: Expected = {
-        do {
-            let data = try Data(contentsOf: url("expected.json"))
-            return try JSONDecoder().decode(Expected.self, from: data)
-        } catch {
-            fatalError("cannot read \(url("expected.json").path): \(error)")
-        }
-    }()
+    static let expected: Expected = Fixtures.decodeJSON("images/expected.json")
 
     struct Expected: Decodable {
         let pillow: String
