@@ -9,8 +9,7 @@ import LoomTestSupport
     func image(_ name: String) -> String { Fixtures.url("llava/images/\(name)").path }
 
     func reference(_ caseName: String) throws -> [String: Any] {
-        let cases = try Fixtures.referenceJSON(Fixtures.url("llava_next/tiny-anyres"))["cases"] as! [[String: Any]]
-        return try #require(cases.first { $0["name"] as? String == caseName })
+        try #require(try Fixtures.referenceCase(caseName, in: Fixtures.url("llava_next/tiny-anyres")))
     }
 
     @Test(arguments: [("wide", "chelsea.jpg"), ("tall", "rocket.jpg"), ("square", "astronaut.jpg")])
@@ -21,8 +20,7 @@ import LoomTestSupport
         #expect(run.status == 0, "\(run.stderr)")
         let json = try run.json()
         #expect(Fixtures.ints(json, "prompt_token_ids") == Fixtures.ints(expected, "input_ids"))
-        var greedy = Fixtures.ints(expected, "greedy_ids")
-        if greedy.last == 514 { greedy.removeLast() }
+        let greedy = Fixtures.greedyIDs(Fixtures.ints(expected, "greedy_ids"), droppingFinal: [514])
         #expect(Fixtures.ints(json, "token_ids") == greedy)
     }
 
@@ -42,16 +40,14 @@ import LoomTestSupport
 @Suite struct InterleaveAnyResCLITests {
     @Test func anyResModeMatchesTheFlatReference() throws {
         let directory = Fixtures.url("llava_next/interleave-anyres")
-        let cases = try Fixtures.referenceJSON(directory)["cases"] as! [[String: Any]]
-        let wide = try #require(cases.first { $0["name"] as? String == "wide" })
+        let wide = try #require(try Fixtures.referenceCase("wide", in: directory))
         let run = try CLI.run(["generate", "--model", Fixtures.url("llava/tiny-84").path, "--prompt", "What is in <image>?",
                                "--image", Fixtures.url("llava/images/chelsea.jpg").path, "--image-mode", "anyres",
                                "--grid-pinpoints", "84x168,168x84,168x168", "--max-tokens", "32", "--output", "json"])
         #expect(run.status == 0, "\(run.stderr)")
         let json = try run.json()
         #expect(Fixtures.ints(json, "prompt_token_ids") == Fixtures.ints(wide, "input_ids"))
-        var greedy = Fixtures.ints(wide, "greedy_ids")
-        if greedy.last == 514 { greedy.removeLast() }
+        let greedy = Fixtures.greedyIDs(Fixtures.ints(wide, "greedy_ids"), droppingFinal: [514])
         #expect(Fixtures.ints(json, "token_ids") == greedy)
     }
 

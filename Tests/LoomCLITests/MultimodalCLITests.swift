@@ -10,8 +10,7 @@ import LoomTestSupport
     func image(_ name: String) -> String { Fixtures.url("llava/images/\(name)").path }
 
     func reference(_ caseName: String) throws -> [String: Any] {
-        let cases = try Fixtures.referenceJSON(Fixtures.url("llava/tiny-84"))["cases"] as! [[String: Any]]
-        return try #require(cases.first { $0["name"] as? String == caseName })
+        try #require(try Fixtures.referenceCase(caseName, in: Fixtures.url("llava/tiny-84")))
     }
 
     @Test func interleavedGenerationMatchesTransformers() throws {
@@ -21,8 +20,7 @@ import LoomTestSupport
         #expect(run.status == 0, "\(run.stderr)")
         let json = try run.json()
         #expect(Fixtures.ints(json, "prompt_token_ids") == Fixtures.ints(expected, "input_ids"))
-        var greedy = Fixtures.ints(expected, "greedy_ids")
-        if greedy.last == 514 { greedy.removeLast() }
+        let greedy = Fixtures.greedyIDs(Fixtures.ints(expected, "greedy_ids"), droppingFinal: [514])
         #expect(Fixtures.ints(json, "token_ids") == greedy)
         #expect(((json["timings"] as? [String: Any])?["encode_ms"] as? NSNumber)?.doubleValue ?? 0 > 0)
     }

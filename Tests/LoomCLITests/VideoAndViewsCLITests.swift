@@ -7,8 +7,7 @@ import LoomTestSupport
     let model = Fixtures.url("llava/tiny-84").path
 
     func m4Case(_ name: String) throws -> [String: Any] {
-        let cases = try Fixtures.referenceJSON(Fixtures.url("m4"))["cases"] as! [[String: Any]]
-        return try #require(cases.first { $0["name"] as? String == name })
+        try #require(try Fixtures.referenceCase(name, in: Fixtures.url("m4")))
     }
 
     @Test func promptReportsVideoFramesAndTokens() throws {
@@ -33,8 +32,7 @@ import LoomTestSupport
         #expect(run.status == 0, "\(run.stderr)")
         let json = try run.json()
         #expect(Fixtures.ints(json, "prompt_token_ids") == Fixtures.ints(reference, "input_ids"))
-        var greedy = Fixtures.ints(reference, "greedy_ids")
-        if greedy.last == 514 { greedy.removeLast() }
+        let greedy = Fixtures.greedyIDs(Fixtures.ints(reference, "greedy_ids"), droppingFinal: [514])
         #expect(Fixtures.ints(json, "token_ids") == greedy)
     }
 

@@ -174,20 +174,8 @@ struct AnyResCase {
         let item = try #require(try AnyResCase.all(in: reference).first { $0.name == caseName })
         let prompt = try loom.prompt(item.conversation, template: item.template)
         #expect(prompt.imageTokenCounts == item.imageTokenCounts, "\(caseName): image token counts differ")
-        #expect(prompt.ids == item.inputIDs, "\(caseName): rendered ids differ")
-        let (embeddings, _) = try loom.embed(prompt)
-        let decoder = loom.languageModel
-        let logits = decoder.logits(decoder.forward(embeddings, cache: decoder.makeCache()))
         let expected = try Fixtures.referenceTensor(Fixtures.url(reference), "logits.\(caseName)")
-        let rows = item.logitRows ?? Array(0..<logits.rows)
-        let ours = rows.flatMap { logits.row($0) }
-        #expect(ours.count == expected.count)
-        #expect(maxAbsDifference(ours, expected.data) < 1e-4, "\(caseName): logits differ")
-        var parameters = loom.defaultParameters
-        parameters.maxNewTokens = 32
-        let result = try loom.generate(prompt, parameters: parameters)
-        var greedy = item.greedyIDs
-        if let last = greedy.last, parameters.eosTokenIDs.contains(last) { greedy.removeLast() }
-        #expect(result.tokenIDs == greedy, "\(caseName): greedy continuation differs")
+        try expectReferenceParity(loom, prompt, inputIDs: item.inputIDs, logits: expected, logitRows: item.logitRows,
+                                  greedyIDs: item.greedyIDs, label: caseName)
     }
 }

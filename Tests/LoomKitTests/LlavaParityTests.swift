@@ -121,20 +121,8 @@ enum LoadedFixtures {
         let loom = try LoadedFixtures.model(directory)
         let item = try #require(try LlavaCase.all(in: referenceDirectory).first { $0.name == caseName })
         let prompt = try loom.prompt(item.conversation, template: item.template)
-        #expect(prompt.ids == item.inputIDs, "\(directory)/\(caseName): rendered ids differ")
         let expected = try Fixtures.referenceTensor(Fixtures.url("llava/\(referenceDirectory)"), "logits.\(caseName)")
-        let (embeddings, _) = try loom.embed(prompt)
-        let decoder = loom.languageModel
-        let logits = decoder.logits(decoder.forward(embeddings, cache: decoder.makeCache()))
-        let rows = item.logitRows ?? Array(0..<logits.rows)
-        let ours = rows.flatMap { logits.row($0) }
-        #expect(ours.count == expected.count)
-        #expect(maxAbsDifference(ours, expected.data) < 1e-4, "\(directory)/\(caseName): logits differ")
-        var parameters = loom.defaultParameters
-        parameters.maxNewTokens = 32
-        let result = try loom.generate(prompt, parameters: parameters)
-        var greedy = item.greedyIDs
-        if let last = greedy.last, parameters.eosTokenIDs.contains(last) { greedy.removeLast() }
-        #expect(result.tokenIDs == greedy, "\(directory)/\(caseName): greedy continuation differs")
+        try expectReferenceParity(loom, prompt, inputIDs: item.inputIDs, logits: expected, logitRows: item.logitRows,
+                                  greedyIDs: item.greedyIDs, label: "\(directory)/\(caseName)")
     }
 }

@@ -7,27 +7,20 @@ import LoomPrompt
 import LoomTestSupport
 @testable import LoomKit
 
+/// The reference case `name` of the M4 fixtures (`make_m4_fixtures.py`).
+func m4Case(_ name: String) throws -> [String: Any] {
+    try #require(try Fixtures.referenceCase(name, in: Fixtures.url("m4")))
+}
+
 /// The other M4 shapes and the original checkpoint layout against transformers (fixtures of `make_m4_fixtures.py`).
 @Suite struct M4ParityTests {
-    func m4Case(_ name: String) throws -> [String: Any] {
-        let cases = try Fixtures.referenceJSON(Fixtures.url("m4"))["cases"] as! [[String: Any]]
-        return try #require(cases.first { $0["name"] as? String == name })
-    }
-
     /// Compares ids, logits (the recorded rows) and the greedy continuation of `prompt` with a reference case.
     func check(_ loom: LoomModel, _ prompt: RenderedPrompt, _ reference: [String: Any], logits expected: Tensor) throws {
-        #expect(prompt.ids == Fixtures.ints(reference, "input_ids"))
         #expect(prompt.imageTokenTotal == (reference["image_token_count"] as? NSNumber)?.intValue)
-        let (embeddings, _) = try loom.embed(prompt)
-        let decoder = loom.languageModel
-        let logits = decoder.logits(decoder.forward(embeddings, cache: decoder.makeCache()))
-        let rows = reference["logits_rows"] == nil ? Array(0..<logits.rows) : Fixtures.ints(reference, "logits_rows")
-        #expect(maxAbsDifference(rows.flatMap { logits.row($0) }, expected.data) < 1e-4)
-        var parameters = loom.defaultParameters
-        parameters.maxNewTokens = 32
-        var greedy = Fixtures.ints(reference, "greedy_ids")
-        if greedy.last == 514 { greedy.removeLast() }
-        #expect(try loom.generate(prompt, parameters: parameters).tokenIDs == greedy)
+        try expectReferenceParity(loom, prompt, inputIDs: Fixtures.ints(reference, "input_ids"), logits: expected,
+                                  logitRows: reference["logits_rows"] == nil ? nil : Fixtures.ints(reference, "logits_rows"),
+                                  greedyIDs: Fixtures.ints(reference, "greedy_ids"), eosTokenIDs: [514],
+                                  label: reference["name"] as? String ?? "")
     }
 
     @Test func sixViewScene() throws {
@@ -47,8 +40,7 @@ import LoomTestSupport
         let directory = Fixtures.url("llava_qwen/tiny-84-lmms")
         let loom = try LoomModel(directory: directory)
         #expect(loom.model.modelType == "llava_qwen")
-        let cases = try Fixtures.referenceJSON(directory)["cases"] as! [[String: Any]]
-        let reference = try #require(cases.first { $0["name"] as? String == caseName })
+        let reference = try #require(try Fixtures.referenceCase(caseName, in: directory))
         let images = (reference["images"] as! [String]).map { ImageSource.file(Fixtures.url("llava/images/\($0)")) }
         let chat = try Conversation.user(text: reference["prompt"] as! String, images: images, template: .llava)
         let prompt = try loom.prompt(chat)
@@ -118,11 +110,6 @@ import LoomTestSupport
 /// frames PyAV decodes.
 @Suite struct VideoPromptParityTests {
     let video = Fixtures.url("m4/video/pan.mov")
-
-    func m4Case(_ name: String) throws -> [String: Any] {
-        let cases = try Fixtures.referenceJSON(Fixtures.url("m4"))["cases"] as! [[String: Any]]
-        return try #require(cases.first { $0["name"] as? String == name })
-    }
 
     @Test func sixteenFrameVideo() throws {
         let loom = try LoadedFixtures.model("tiny-84")

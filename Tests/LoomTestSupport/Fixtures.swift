@@ -50,6 +50,20 @@ public enum Fixtures {
         (object[key] as? [Any] ?? []).compactMap { ($0 as? NSNumber)?.intValue }
     }
 
+    /// The case named `name` in the `cases` list of `directory`'s `reference.json`; nil when there is none.
+    public static func referenceCase(_ name: String, in directory: URL) throws -> [String: Any]? {
+        let cases = try referenceJSON(directory)["cases"] as! [[String: Any]]
+        return cases.first { $0["name"] as? String == name }
+    }
+
+    /// A reference's greedy ids as Loom returns them: without a final end-of-sequence id, which stops generation
+    /// and is not part of the result.
+    public static func greedyIDs<EOS: Sequence>(_ ids: [Int], droppingFinal eosTokenIDs: EOS) -> [Int]
+        where EOS.Element == Int {
+        guard let last = ids.last, eosTokenIDs.contains(last) else { return ids }
+        return Array(ids.dropLast())
+    }
+
     /// A temporary directory holding copies of `directory`'s files (for tests that break a file).
     public static func copy(_ directory: URL) throws -> URL {
         let target = FileManager.default.temporaryDirectory.appendingPathComponent("loom-\(UUID().uuidString)")
