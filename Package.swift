@@ -78,7 +78,7 @@ let package = Package(
         .target(name: "LoomTestSupport", dependencies: ["LoomCore", "LoomCheckpoint"], path: "Tests/LoomTestSupport"),
         .testTarget(name: "LoomCoreTests", dependencies: ["LoomCore"]),
         .testTarget(name: "LoomCheckpointTests", dependencies: ["LoomCheckpoint"]),
-        .testTarget(name: "LoomTokenizersTests", dependencies: ["LoomTokenizers"]),
+        .testTarget(name: "LoomTokenizersTests", dependencies: ["LoomTokenizers", "LoomTestSupport"]),
         .testTarget(name: "LoomMediaTests", dependencies: ["LoomMedia", "LoomCore", "LoomTestSupport"]),
         .testTarget(name: "LoomVideoTests", dependencies: ["LoomVideo", "LoomTestSupport"]),
         .testTarget(name: "LoomModelsTests", dependencies: ["LoomModels", "LoomCheckpoint", "LoomCore", "LoomTestSupport"]),

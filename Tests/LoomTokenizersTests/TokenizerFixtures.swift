@@ -1,12 +1,10 @@
 import Foundation
+import LoomTestSupport
 import LoomTokenizers
 
 /// Paths and loaders for `Tests/Fixtures/tokenizer` (written by `tools/reference/make_tokenizer_fixtures.py`).
 enum TokenizerFixtures {
-    static let directory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()
-        .deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/tokenizer")
+    static let directory = Fixtures.url("tokenizer")
 
     static let qwenDirectory = directory.appendingPathComponent("qwen")
     static let tinyDirectory = directory.appendingPathComponent("tiny")
