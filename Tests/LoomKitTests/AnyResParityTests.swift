@@ -26,21 +26,7 @@ struct AnyResCase {
         imageTokenCounts = Fixtures.ints(json, "image_token_counts")
         greedyIDs = Fixtures.ints(json, "greedy_ids")
         logitRows = json["logits_rows"] == nil ? nil : Fixtures.ints(json, "logits_rows")
-        switch json["prompt"] {
-        case let messages as [[String: Any]]:
-            var remaining = images[...]
-            conversation = Conversation(messages.map { message in
-                Message(role: Role(rawValue: message["role"] as! String)!,
-                        content: (message["content"] as! [[String: Any]]).map { part in
-                            part["type"] as! String == "image" ? .image(remaining.popFirst()!) : .text(part["text"] as! String)
-                        })
-            })
-        case let text as String:
-            let question = String(text.dropFirst("<|im_start|>user\n".count)).components(separatedBy: "<|im_end|>")[0]
-            conversation = try Conversation.user(text: question, images: images, template: template)
-        default:
-            fatalError("case \(name) has no prompt")
-        }
+        conversation = try referenceConversation(json, images: images, template: template)
     }
 
     static func all(in directory: String) throws -> [AnyResCase] {

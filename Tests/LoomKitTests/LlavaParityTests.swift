@@ -26,23 +26,7 @@ struct LlavaCase {
         inputIDs = Fixtures.ints(json, "input_ids")
         greedyIDs = Fixtures.ints(json, "greedy_ids")
         logitRows = json["logits_rows"] == nil ? nil : Fixtures.ints(json, "logits_rows")
-        switch json["prompt"] {
-        case let messages as [[String: Any]]:
-            var remaining = images[...]
-            conversation = Conversation(messages.map { message in
-                let parts = (message["content"] as! [[String: Any]]).map { part -> ContentPart in
-                    part["type"] as! String == "image" ? .image(remaining.popFirst()!) : .text(part["text"] as! String)
-                }
-                return Message(role: Role(rawValue: message["role"] as! String)!, content: parts)
-            })
-        case let text as String:
-            let question = text.hasPrefix("<|im_start|>user\n")
-                ? String(text.dropFirst("<|im_start|>user\n".count)).components(separatedBy: "<|im_end|>")[0]
-                : text
-            conversation = try Conversation.user(text: question, images: images, template: template)
-        default:
-            fatalError("case \(json["name"]!) has no prompt")
-        }
+        conversation = try referenceConversation(json, images: images, template: template)
     }
 
     /// Every case of the fixture directory `name`.
