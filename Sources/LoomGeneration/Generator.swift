@@ -45,7 +45,7 @@ public struct Generator: Sendable {
         let prefillStart = DispatchTime.now()
         let lastHidden = model.forward(prompt, cache: cache).rows((prompt.rows - 1)..<prompt.rows)
         var logits = model.logits(lastHidden)
-        timings.prefillMs = milliseconds(since: prefillStart)
+        timings.prefillMs = millisecondsSince(prefillStart)
         timings.prefillTokens = prompt.rows
 
         let decodeStart = DispatchTime.now()
@@ -73,7 +73,7 @@ public struct Generator: Sendable {
             }
             if stops.stopped { finish = .stopString }
         }
-        timings.decodeMs = milliseconds(since: decodeStart)
+        timings.decodeMs = millisecondsSince(decodeStart)
         return GenerationResult(text: text, tokenIDs: ids, logprobs: logprobs, finishReason: finish, timings: timings)
     }
 
@@ -87,9 +87,4 @@ public struct Generator: Sendable {
         }
         return TokenLogprob(tokenID: id, logprob: logSoftmax[id], top: best)
     }
-}
-
-/// Milliseconds elapsed since `start`.
-func milliseconds(since start: DispatchTime) -> Double {
-    Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
 }

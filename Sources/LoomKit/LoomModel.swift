@@ -57,7 +57,7 @@ public final class LoomModel: @unchecked Sendable {
             imageProcessor = nil
             renderer = PromptRenderer(tokenizer: tokenizer, vision: nil)
         }
-        loadMs = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+        loadMs = millisecondsSince(start)
     }
 
     /// `preprocessor_config.json`, or SigLIP's defaults at the tower's image size when the file is absent.
@@ -150,7 +150,7 @@ public final class LoomModel: @unchecked Sendable {
         let all = keys.map { found[$0]! }
         let joined = Tensor(shape: [all.reduce(0) { $0 + $1.rows }, all[0].columns], data: all.flatMap(\.data))
         let embeddings = try llava.embed(ids: prompt.ids, imageFeatures: joined)
-        return (embeddings, Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
+        return (embeddings, millisecondsSince(start))
     }
 
     /// What, besides the pixels, decides an image's features: the preprocessing settings.

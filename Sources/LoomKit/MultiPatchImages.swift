@@ -130,6 +130,6 @@ extension LoomModel {
         }
         let embeddings = try multiPatch.model.embed(ids: prompt.ids,
                                                     imageFeatures: Tensor(shape: [rows.count / width, width], data: rows))
-        return (embeddings, Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
+        return (embeddings, millisecondsSince(start))
     }
 }
