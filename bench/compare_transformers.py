@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""Side-by-side speed of transformers (PyTorch, CPU) and `loom bench` on random weights of the same architecture.
+"""Side-by-side speed of transformers (PyTorch, CPU) and `loom bench` on the same random checkpoint.
 
 Run on demand (not by CI), after `make release`:
     pip install -r tools/reference/requirements.txt
-    python bench/compare_transformers.py --config qwen1.5-0.5b
-    python bench/compare_transformers.py --config llava-interleave-qwen-0.5b
+    python bench/compare_transformers.py                                    # llava-interleave-qwen-0.5b
+    python bench/compare_transformers.py --scenarios 1-image 4-images 16-frames decode
+    python bench/compare_transformers.py --config qwen1.5-0.5b             # text model: prefill and decode
 
-Both engines run in this one invocation, one after the other, with the same shapes and thread count, so the ratios
-are comparable on a noisy machine. Figures: prefill tokens/s (text models), image preprocessing, vision tower per image,
-time to first token for image prompts, decode tokens/s, peak RSS.
+The random checkpoint (bf16, transformers' initialisation) is written once with `save_pretrained` under
+bench/out/random-<config> and reused; then each engine runs in its own process, one after the other, in bf16 and
+in f32 (and Loom with int8 / int4 weights for decode), with the same prompt and thread count, so the ratios are
+comparable on a noisy machine. Figures: load time, vision tower per image, time to first token per scenario,
+prefill tokens/s, decode tokens/s, peak RSS.
 """
 import argparse
 import json
@@ -29,6 +32,7 @@ SIGLIP = dict(hidden_size=1152, intermediate_size=4304, num_hidden_layers=26, nu
               patch_size=14, hidden_act="gelu_pytorch_tanh", layer_norm_eps=1e-6, vision_use_head=False)
 TEXT = {"qwen1.5-0.5b": QWEN15_05B, "qwen1.5-7b": QWEN15_7B}
 LLAVA = {"llava-interleave-qwen-0.5b": QWEN15_05B, "llava-interleave-qwen-7b": QWEN15_7B}
+IMAGES = {"1-image": 1, "4-images": 4, "16-frames": 16, "decode": 1}
 
 
 def peak_rss_mib():
@@ -39,7 +43,25 @@ def ms(start):
     return (time.perf_counter() - start) * 1000
 
 
-def decode(model, cache, logits, tokens, torch):
+def write_checkpoint(name, directory):
+    """The architecture with transformers' random initialisation, saved in bf16 (once)."""
+    import torch
+    from transformers import LlavaConfig, LlavaForConditionalGeneration, Qwen2Config, Qwen2ForCausalLM, SiglipVisionConfig
+    if os.path.exists(os.path.join(directory, "config.json")):
+        return
+    torch.manual_seed(0)
+    if name in TEXT:
+        model = Qwen2ForCausalLM(Qwen2Config(**TEXT[name]))
+    else:
+        text = dict(LLAVA[name], vocab_size=152000)
+        config = LlavaConfig(vision_config=SiglipVisionConfig(**SIGLIP), text_config=Qwen2Config(**text),
+                             image_token_index=151646, vision_feature_select_strategy="full", vision_feature_layer=-1,
+                             projector_hidden_act="gelu", tie_word_embeddings=text["tie_word_embeddings"])
+        model = LlavaForConditionalGeneration(config)
+    model.to(torch.bfloat16).save_pretrained(directory)
+
+
+def decode(model, cache, logits, tokens):
     start = time.perf_counter()
     for _ in range(tokens):
         nxt = logits[:, -1:].argmax(-1)
@@ -48,55 +70,51 @@ def decode(model, cache, logits, tokens, torch):
     return tokens / (ms(start) / 1000)
 
 
-def transformers_text(name, dtype, prefill, decode_tokens):
+def transformers_text(args, dtype):
     import torch
-    from transformers import Qwen2Config, Qwen2ForCausalLM
+    from transformers import Qwen2ForCausalLM
     start = time.perf_counter()
-    model = Qwen2ForCausalLM(Qwen2Config(**TEXT[name])).to(dtype).eval()
+    model = Qwen2ForCausalLM.from_pretrained(args.checkpoint, dtype=dtype).eval()
     report = {"load_ms": ms(start), "prefill": []}
     with torch.inference_mode():
-        for i, length in enumerate(prefill):
+        for i, length in enumerate(args.prefill):
             ids = torch.tensor([[(j * 7919 + 13) % 151936 for j in range(length)]])
             start = time.perf_counter()
             out = model(input_ids=ids, use_cache=True, logits_to_keep=1)
             took = ms(start)
             report["prefill"].append({"tokens": length, "ms": took, "tokens_per_s": length / (took / 1000)})
             if i == 0:
-                report["decode_tokens_per_s"] = decode(model, out.past_key_values, out.logits, decode_tokens, torch)
+                report["decode_tokens_per_s"] = decode(model, out.past_key_values, out.logits, args.decode_tokens)
     return report
 
 
-def transformers_llava(name, dtype, text_tokens, image_counts, decode_tokens):
+def transformers_llava(args, dtype):
     import numpy as np
     import torch
     from PIL import Image
-    from transformers import LlavaConfig, LlavaForConditionalGeneration, Qwen2Config, SiglipVisionConfig
+    from transformers import LlavaForConditionalGeneration
     from transformers.models.siglip.image_processing_pil_siglip import SiglipImageProcessorPil as SiglipImageProcessor
-    text = dict(LLAVA[name], vocab_size=152000)
-    config = LlavaConfig(vision_config=SiglipVisionConfig(**SIGLIP), text_config=Qwen2Config(**text),
-                         image_token_index=151646, vision_feature_select_strategy="full", vision_feature_layer=-1,
-                         projector_hidden_act="gelu", tie_word_embeddings=text["tie_word_embeddings"])
     start = time.perf_counter()
-    model = LlavaForConditionalGeneration(config).to(dtype).eval()
-    report = {"load_ms": ms(start), "time_to_first_token": []}
+    model = LlavaForConditionalGeneration.from_pretrained(args.checkpoint, dtype=dtype).eval()
+    report = {"load_ms": ms(start), "time_to_first_token": [], "prefill": []}
     processor = SiglipImageProcessor(size={"height": 384, "width": 384}, image_mean=[0.5] * 3, image_std=[0.5] * 3)
     x, y = np.meshgrid(np.arange(640), np.arange(480))
     photo = Image.fromarray(np.stack([(x * 255) // 640, (y * 255) // 480, ((x ^ y) & 0x3F) * 3], -1).astype(np.uint8))
     with torch.inference_mode():
-        start = time.perf_counter()
         pixels = processor(images=[photo], return_tensors="pt")["pixel_values"].to(dtype)
-        report["preprocess_ms"] = ms(start)
+        model.get_image_features(pixel_values=pixels, vision_feature_layer=-1, vision_feature_select_strategy="full")
         start = time.perf_counter()
         model.get_image_features(pixel_values=pixels, vision_feature_layer=-1, vision_feature_select_strategy="full")
         report["vision_ms_per_image"] = ms(start)
-        for i, count in enumerate(image_counts):
-            ids = torch.tensor([[151646] * (729 * count) + [(j * 7919 + 13) % 151000 for j in range(text_tokens)]])
+        counts = sorted({IMAGES[s] for s in args.scenarios})
+        for count in counts:
+            ids = torch.tensor([[151646] * (729 * count) + [(j * 7919 + 13) % 151000 for j in range(args.text_tokens)]])
             start = time.perf_counter()
             batch = processor(images=[photo] * count, return_tensors="pt")["pixel_values"].to(dtype)
             out = model(input_ids=ids, pixel_values=batch, use_cache=True, logits_to_keep=1)
             report["time_to_first_token"].append({"images": count, "tokens": ids.shape[1], "ms": ms(start)})
-            if i == 0:
-                report["decode_tokens_per_s"] = decode(model, out.past_key_values, out.logits, decode_tokens, torch)
+            if count == 1 and "decode" in args.scenarios:
+                report["decode_tokens_per_s"] = decode(model, out.past_key_values, out.logits, args.decode_tokens)
     return report
 
 
@@ -104,61 +122,84 @@ def run_transformers(args):
     import torch
     torch.set_num_threads(args.threads)
     dtype = {"f32": torch.float32, "bf16": torch.bfloat16}[args.dtype]
-    if args.config in TEXT:
-        report = transformers_text(args.config, dtype, args.prefill, args.decode_tokens)
-    else:
-        report = transformers_llava(args.config, dtype, args.text_tokens, args.image_counts, args.decode_tokens)
+    report = transformers_text(args, dtype) if args.config in TEXT else transformers_llava(args, dtype)
     report["peak_rss_mib"] = peak_rss_mib()
     print(json.dumps(report))
 
 
-def run_loom(args):
-    binary = os.path.join(ROOT, ".build/release/loom")
-    command = [binary, "bench", "--config", args.config, "--random-weights", "--dtype", args.dtype,
+def run_loom(args, dtype, weights=None, scenarios=None):
+    command = [args.loom, "bench", "--model", args.checkpoint, "--dtype", dtype,
                "--prefill", ",".join(map(str, args.prefill)), "--text-tokens", str(args.text_tokens),
-               "--image-counts", ",".join(map(str, args.image_counts)), "--decode-tokens", str(args.decode_tokens)]
+               "--decode-tokens", str(args.decode_tokens)]
+    if args.config in LLAVA:
+        command += ["--scenario", ",".join(scenarios or args.scenarios)]
+    if weights:
+        command += ["--weights", weights]
     env = dict(os.environ, LOOM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads))
     return json.loads(subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout)
 
 
+def run_reference(dtype):
+    command = [sys.executable, __file__, "--engine", "transformers", "--dtype", dtype] + sys.argv[1:]
+    result = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def figures(report):
     out = {"load ms": report.get("load_ms")}
-    for p in report.get("prefill", []):
-        out[f"prefill {p['tokens']} tok/s"] = p["tokens_per_s"]
-    if "preprocess_ms" in report:
-        out["preprocess ms"] = report["preprocess_ms"]
+    if "vision_ms_per_image" in report:
         out["vision ms/image"] = report["vision_ms_per_image"]
     for t in report.get("time_to_first_token", []):
         out[f"TTFT {t['images']} image(s), {t['tokens']} tokens, ms"] = t["ms"]
+    for p in report.get("prefill", []):
+        out[f"prefill {p['tokens']} tok/s"] = p["tokens_per_s"]
     out["decode tok/s"] = report.get("decode_tokens_per_s")
     out["peak RSS MiB"] = report.get("peak_rss_mib")
     return out
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="qwen1.5-0.5b", choices=sorted(TEXT) + sorted(LLAVA))
-    parser.add_argument("--dtype", default="f32", choices=["f32", "bf16"])
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--prefill", type=int, nargs="+", default=[512, 2048])
-    parser.add_argument("--text-tokens", type=int, default=30)
-    parser.add_argument("--image-counts", type=int, nargs="+", default=[1, 4])
-    parser.add_argument("--decode-tokens", type=int, default=32)
-    parser.add_argument("--engine", choices=["both", "transformers"], default="both", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.engine == "transformers":
-        run_transformers(args)
-        return
-    command = [sys.executable, __file__, "--engine", "transformers"] + sys.argv[1:]
-    reference = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
-    loom = run_loom(args)
-    ours, theirs = figures(loom), figures(reference)
-    print(f"{args.config}, {args.dtype}, {args.threads} threads, random weights")
+def print_table(title, theirs, ours):
+    print(title)
     print(f"{'figure':48} {'transformers':>14} {'loom':>14} {'loom/tf':>9}")
     for key in ours:
         a, b = theirs.get(key), ours.get(key)
         ratio = f"{b / a:.2f}" if a and b else ""
-        print(f"{key:48} {a if a is None else f'{a:14.1f}':>14} {b if b is None else f'{b:14.1f}':>14} {ratio:>9}")
+        print(f"{key:48} {'' if a is None else f'{a:14.1f}':>14} {'' if b is None else f'{b:14.1f}':>14} {ratio:>9}")
+    print()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="llava-interleave-qwen-0.5b", choices=sorted(TEXT) + sorted(LLAVA))
+    parser.add_argument("--dtypes", nargs="+", default=["bf16", "f32"], choices=["f32", "bf16"])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--scenarios", nargs="+", default=["1-image", "4-images", "decode"], choices=sorted(IMAGES))
+    parser.add_argument("--prefill", type=int, nargs="+", default=[512, 2048], help="text-model prompt lengths")
+    parser.add_argument("--text-tokens", type=int, default=46)
+    parser.add_argument("--decode-tokens", type=int, default=64)
+    parser.add_argument("--checkpoint", help="random checkpoint directory (default bench/out/random-CONFIG)")
+    parser.add_argument("--loom", default=os.path.join(ROOT, ".build/release/loom"), help="the loom binary")
+    parser.add_argument("--engine", choices=["both", "transformers"], default="both", help=argparse.SUPPRESS)
+    parser.add_argument("--dtype", default="bf16", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.checkpoint = args.checkpoint or os.path.join(ROOT, "bench", "out", f"random-{args.config}")
+    if args.engine == "transformers":
+        run_transformers(args)
+        return
+    write_checkpoint(args.config, args.checkpoint)
+    print(f"{args.config}, {args.threads} threads, random bf16 checkpoint {args.checkpoint}")
+    print(f"machine load before: {os.getloadavg()}\n")
+    for dtype in args.dtypes:
+        theirs, ours = figures(run_reference(dtype)), figures(run_loom(args, dtype))
+        print_table(f"{dtype}: transformers {dtype} vs loom --dtype {dtype}", theirs, ours)
+        if dtype == "bf16":
+            for weights in ["int8", "int4"]:
+                quantized = figures(run_loom(args, "bf16", weights, ["decode"]))
+                print(f"loom --weights {weights}: decode {quantized['decode tok/s']:.1f} tok/s "
+                      f"({quantized['decode tok/s'] / theirs['decode tok/s']:.2f}× transformers bf16), "
+                      f"peak RSS {quantized['peak RSS MiB']:.0f} MiB")
+            print()
+    print(f"machine load after: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 import Foundation
+import LoomKernels
 
 /// Element-wise and row-wise kernels on f32 activations, threaded over rows.
 public enum Ops {
@@ -98,6 +99,17 @@ public enum Ops {
     @inline(__always)
     public static func geluTanh(_ x: Float) -> Float {
         0.5 * x * (1 + tanhf(0.7978845608028654 * (x + 0.044715 * x * x * x)))
+    }
+
+    /// GELU (tanh approximation) over every element, vectorised: the bf16 path's activation (the f32 reference
+    /// maps ``geluTanh(_:)`` with libm's `tanhf`).
+    public static func geluTanhVectorized(_ x: inout Tensor) {
+        x.data.withUnsafeMutableBufferPointer { p in
+            let base = p.baseAddress!
+            Parallel.forEachChunk(p.count, costPerItem: 8) { range in
+                loom_gelu_tanh(base + range.lowerBound, range.count)
+            }
+        }
     }
 
     /// Exact GELU: `0.5 · x · (1 + erf(x / √2))`.

@@ -89,13 +89,15 @@ public final class QuantizedMatrix: @unchecked Sendable {
     }
 
     /// Single-row product `out[rows] = W · x` (`x`: `columns` floats), both threads streaming disjoint rows.
+    /// int8 rows meet `x` in f32; int4 rows meet it rounded to bf16 (bf16 dot products, f32 accumulation).
     public func multiplyRow(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        let kp = paddedColumns, groups = kp / QuantizedMatrix.groupSize
-        let padded = UnsafeMutablePointer<Float>.allocate(capacity: kp + groups)
-        defer { padded.deallocate() }
+        let kp = paddedColumns
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: kp)
+        let rounded = UnsafeMutablePointer<UInt16>.allocate(capacity: kp)
+        defer { padded.deallocate(); rounded.deallocate() }
         padded.update(from: x, count: columns)
         (padded + columns).initialize(repeating: 0, count: kp - columns)
-        loom_group_sums(padded, Int64(kp), padded + kp)
+        if bits == .int4 { loom_f32_to_bf16(padded, rounded, kp) }
         let values = self.values, scales = self.scales, bits = self.bits
         Parallel.forEachChunk(rows, costPerItem: kp) { range in
             switch bits {
@@ -104,7 +106,7 @@ public final class QuantizedMatrix: @unchecked Sendable {
                              Int64(range.lowerBound), Int64(range.upperBound), padded, out)
             case .int4:
                 loom_gemv_q4(values.assumingMemoryBound(to: UInt8.self), scales, Int64(kp),
-                             Int64(range.lowerBound), Int64(range.upperBound), padded, out)
+                             Int64(range.lowerBound), Int64(range.upperBound), rounded, out)
             }
         }
     }

@@ -75,13 +75,6 @@ void loom_dequantize_q4(const uint8_t *q, const uint16_t *scales, int64_t k, int
 
 /* ---- Single-row products (decode) ---- */
 
-void loom_group_sums(const float *x, int64_t k_padded, float *sums) {
-    for (int64_t g = 0; g < k_padded / G; g++) {
-        float sum = 0;
-        for (int i = 0; i < G; i++) sum += x[g * G + i];
-        sums[g] = sum;
-    }
-}
 
 #if LOOM_X86
 LOOM_AVX512 static void gemv_q8_avx512(const int8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin,
@@ -120,39 +113,38 @@ LOOM_AVX512 static void gemv_q8_avx512(const int8_t *q, const uint16_t *scales, 
 }
 
 LOOM_AVX512 static void gemv_q4_avx512(const uint8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin,
-                                       int64_t row_end, const float *x, float *y) {
+                                       int64_t row_end, const uint16_t *x, float *y) {
+    /* Nibbles become bf16 values n − 8 through a 16-entry table (vpermw), then one vdpbf16ps per group of 32. */
     const int64_t groups = k_padded / G;
-    const __m512i low = _mm512_set1_epi32(0xF);
-    /* Σ (n − 8)·x = Σ n·x − 8·Σx: the offset is taken out once per group through the group sums of x. */
+    uint16_t entries[32];
+    for (int v = 0; v < 32; v++) entries[v] = loom_f32_to_bf16_scalar((float)((v & 15) - 8));
+    const __m512i table = _mm512_loadu_si512(entries);
+    const __m256i low = _mm256_set1_epi16(0xF);
     for (int64_t r = row_begin; r < row_end; r++) {
         const uint8_t *w = q + r * (k_padded / 2);
         const uint16_t *s = scales + r * groups;
         __m512 t0 = _mm512_setzero_ps(), t1 = _mm512_setzero_ps();
-        float offset = 0;
         int64_t g = 0;
         for (; g + 2 <= groups; g += 2) {
-            __m512i b0 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(w + g * 16)));
-            __m512i b1 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(w + g * 16 + 16)));
-            const float *x0 = x + g * G;
-            __m512 d0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_and_si512(b0, low)), _mm512_loadu_ps(x0));
-            __m512 d1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_and_si512(b1, low)), _mm512_loadu_ps(x0 + 32));
-            d0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(b0, 4)), _mm512_loadu_ps(x0 + 16), d0);
-            d1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(b1, 4)), _mm512_loadu_ps(x0 + 48), d1);
-            float s0 = _cvtsh_ss(s[g]), s1 = _cvtsh_ss(s[g + 1]);
-            t0 = _mm512_fmadd_ps(d0, _mm512_set1_ps(s0), t0);
-            t1 = _mm512_fmadd_ps(d1, _mm512_set1_ps(s1), t1);
-            offset += s0 * x[k_padded + g] + s1 * x[k_padded + g + 1];
+            __m256i b0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(w + g * 16)));
+            __m256i b1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(w + g * 16 + 16)));
+            __m512i i0 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(b0, low)), _mm256_srli_epi16(b0, 4), 1);
+            __m512i i1 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(b1, low)), _mm256_srli_epi16(b1, 4), 1);
+            __m512 d0 = _mm512_dpbf16_ps(_mm512_setzero_ps(), (__m512bh)_mm512_permutexvar_epi16(i0, table),
+                                         (__m512bh)_mm512_loadu_si512(x + g * G));
+            __m512 d1 = _mm512_dpbf16_ps(_mm512_setzero_ps(), (__m512bh)_mm512_permutexvar_epi16(i1, table),
+                                         (__m512bh)_mm512_loadu_si512(x + g * G + G));
+            t0 = _mm512_fmadd_ps(d0, _mm512_set1_ps(_cvtsh_ss(s[g])), t0);
+            t1 = _mm512_fmadd_ps(d1, _mm512_set1_ps(_cvtsh_ss(s[g + 1])), t1);
         }
         for (; g < groups; g++) {
-            __m512i b0 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(w + g * 16)));
-            const float *x0 = x + g * G;
-            __m512 d0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_and_si512(b0, low)), _mm512_loadu_ps(x0));
-            d0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(b0, 4)), _mm512_loadu_ps(x0 + 16), d0);
-            float s0 = _cvtsh_ss(s[g]);
-            t0 = _mm512_fmadd_ps(d0, _mm512_set1_ps(s0), t0);
-            offset += s0 * x[k_padded + g];
+            __m256i b0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(w + g * 16)));
+            __m512i i0 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(b0, low)), _mm256_srli_epi16(b0, 4), 1);
+            __m512 d0 = _mm512_dpbf16_ps(_mm512_setzero_ps(), (__m512bh)_mm512_permutexvar_epi16(i0, table),
+                                         (__m512bh)_mm512_loadu_si512(x + g * G));
+            t0 = _mm512_fmadd_ps(d0, _mm512_set1_ps(_cvtsh_ss(s[g])), t0);
         }
-        y[r] = _mm512_reduce_add_ps(_mm512_add_ps(t0, t1)) - 8 * offset;
+        y[r] = _mm512_reduce_add_ps(_mm512_add_ps(t0, t1));
     }
 }
 #endif
@@ -172,7 +164,7 @@ static void gemv_q8_portable(const int8_t *q, const uint16_t *scales, int64_t k_
 }
 
 static void gemv_q4_portable(const uint8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin,
-                             int64_t row_end, const float *x, float *y) {
+                             int64_t row_end, const uint16_t *x, float *y) {
     const int64_t groups = k_padded / G;
     for (int64_t r = row_begin; r < row_end; r++) {
         float total = 0;
@@ -180,7 +172,8 @@ static void gemv_q4_portable(const uint8_t *q, const uint16_t *scales, int64_t k
             const uint8_t *bytes = q + r * (k_padded / 2) + g * (G / 2);
             float dot = 0;
             for (int i = 0; i < G / 2; i++)
-                dot += ((bytes[i] & 0xF) - 8) * x[g * G + i] + ((bytes[i] >> 4) - 8) * x[g * G + i + G / 2];
+                dot += ((bytes[i] & 0xF) - 8) * loom_bf16_to_f32_scalar(x[g * G + i])
+                     + ((bytes[i] >> 4) - 8) * loom_bf16_to_f32_scalar(x[g * G + i + G / 2]);
             total += dot * loom_f16_to_f32(scales[r * groups + g]);
         }
         y[r] = total;
@@ -199,7 +192,7 @@ void loom_gemv_q8(const int8_t *q, const uint16_t *scales, int64_t k_padded, int
 }
 
 void loom_gemv_q4(const uint8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin, int64_t row_end,
-                  const float *x, float *y) {
+                  const uint16_t *x, float *y) {
 #if LOOM_X86
     if (loom_cpu_has_avx512_bf16()) {
         gemv_q4_avx512(q, scales, k_padded, row_begin, row_end, x, y);

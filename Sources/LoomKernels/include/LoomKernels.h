@@ -84,14 +84,11 @@ void loom_gemv_q8(const int8_t *q, const uint16_t *scales, int64_t k_padded, int
 /**
  * Rows `[row_begin, row_end)` of an int4 group-quantised weight: `q` is `[rows, k_padded / 2]` bytes, each group
  * of 32 values in 16 bytes (value `j` in the low nibble of byte `j`, value `j + 16` in its high nibble), stored as
- * `value + 8`; `scales` as for int8. `x` holds `k_padded` floats (zero-padded) followed by the `k_padded / 32`
- * sums of its groups (see ``loom_group_sums``).
+ * `value + 8`; `scales` as for int8. `x` is bf16 (`k_padded` long, zero-padded): the products run as bf16 dot
+ * products with f32 accumulation.
  */
 void loom_gemv_q4(const uint8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin, int64_t row_end,
-                  const float *x, float *y);
-
-/** Writes the `k_padded / 32` group sums of `x` (`k_padded` floats) to `sums`. */
-void loom_group_sums(const float *x, int64_t k_padded, float *sums);
+                  const uint16_t *x, float *y);
 
 /** Quantises `rows` rows of `k` floats (row stride `k`) to int8 groups (`q`: `[rows, k_padded]`). */
 void loom_quantize_q8(const float *w, int64_t rows, int64_t k, int64_t k_padded, int8_t *q, uint16_t *scales);
@@ -129,6 +126,9 @@ void loom_attention_clear_tail(uint16_t *keys, uint16_t *values, int64_t key_cou
 void loom_attention_bf16(const float *q, int64_t q_stride, int64_t rows, const uint16_t *keys, const uint16_t *values,
                          int64_t key_count, int head_dim, float scale, int64_t causal_offset, float *out,
                          int64_t out_stride);
+
+/** GELU with the tanh approximation in place, vectorised (within a few f32 ulps of libm's tanhf). */
+void loom_gelu_tanh(float *x, size_t count);
 
 /** f16 bit pattern to float, and float to f16 (round to nearest even). */
 float loom_f16_to_f32(uint16_t h);
