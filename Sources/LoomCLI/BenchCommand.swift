@@ -34,6 +34,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("decode-tokens"), help: "Tokens to decode after the first prompt.") var decodeTokens: Int = 32
     @Option(name: .customLong("write-random"), help: "Write the --config architecture's random weights as a checkpoint directory, then stop.")
     var writeRandom: String?
+    @Option(help: "A video file: time a prompt of its uniformly sampled frames (decode, preprocess, vision, prefill) and the memory decoding takes.")
+    var video: String?
+    @Option(help: "Frames sampled from --video.") var frames: Int = 16
 
     func validate() throws {
         if model == nil && !(randomWeights && config != nil) {
@@ -44,6 +47,10 @@ struct BenchCommand: ParsableCommand {
         }
         if writeRandom != nil && config == nil { throw ValidationError("--write-random needs --config NAME") }
         if let scenario { _ = try scenarios(scenario) }
+        if video != nil && frames < 1 { throw ValidationError("--frames must be at least 1") }
+        if video != nil, let config, Architectures.multimodalModels[config] == nil {
+            throw ValidationError("--video needs an image model (--config llava-interleave-…)")
+        }
     }
 
     func scenarios(_ text: String) throws -> [BenchScenario] {
@@ -62,6 +69,7 @@ struct BenchCommand: ParsableCommand {
             return
         }
         let options = try compute.options()
+        var videoBench = try video.map { try VideoBench(path: $0, frames: frames) }
         let loadStart = DispatchTime.now()
         let loaded = try loadModel(options)
         var report = BenchReport(model: model ?? config!, dtype: options.dtype?.rawValue.lowercased() ?? "checkpoint",
@@ -70,6 +78,13 @@ struct BenchCommand: ParsableCommand {
         let decoder = loaded.languageModel
         if let llava = loaded as? LlavaModel {
             try benchImages(llava, into: &report)
+            if var workload = videoBench {
+                var configuration = ImageProcessorConfiguration()
+                configuration.size = .init(height: llava.configuration.visionConfig.imageSize, width: llava.configuration.visionConfig.imageSize)
+                try workload.run(llava, processor: SiglipImageProcessor(configuration: configuration), textTokens: textTokens)
+                videoBench = workload
+            }
+            report.video = videoBench?.report
         } else {
             for length in try positiveList(prefillLengths, option: "--prefill") {
                 guard length <= decoder.contextLength else {
@@ -121,7 +136,7 @@ struct BenchCommand: ParsableCommand {
         let counts = try scenario.map { try scenarios($0).map(\.imageCount) } ?? positiveList(imageCounts, option: "--image-counts")
         var timed = Set<Int>()
         for count in counts where timed.insert(count).inserted {
-            let text = (0..<textTokens).map { ($0 * 7919 + 13) % 151_000 }
+            let text = (0..<textTokens).map { ($0 * 7919 + 13) % decoder.vocabularySize }
             let ids = Array(repeating: llava.configuration.imageTokenIndex, count: perImage * count) + text
             guard ids.count <= decoder.contextLength else {
                 throw ValidationError("\(count) images need \(ids.count) positions, more than the context \(decoder.contextLength)")
@@ -201,8 +216,10 @@ struct BenchReport: Encodable {
     var decodeTokensPerS: Double = 0
     var decodeContext = 0
     var peakRSSMiB: Double = 0
+    var video: VideoBench.Report?
 
     enum CodingKeys: String, CodingKey {
+        case video
         case model, dtype, weights, threads, loadMs = "load_ms", prefill, preprocessMs = "preprocess_ms"
         case visionMsPerImage = "vision_ms_per_image", timeToFirstToken = "time_to_first_token"
         case decodeTokensPerS = "decode_tokens_per_s", decodeContext = "decode_context", peakRSSMiB = "peak_rss_mib"

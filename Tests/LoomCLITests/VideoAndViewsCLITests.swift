@@ -55,4 +55,14 @@ import LoomTestSupport
             #expect(!run.stderr.contains("Fatal error"))
         }
     }
+
+    @Test func benchTimesAVideoPrompt() throws {
+        let run = try CLI.run(["bench", "--model", model, "--video", Fixtures.url("m4/video/pan.mov").path, "--frames", "16",
+                               "--scenario", "1-image", "--text-tokens", "10", "--decode-tokens", "2"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let video = try #require(try run.json()["video"] as? [String: Any])
+        #expect((video["frames"] as? NSNumber)?.intValue == 16 && (video["total_frames"] as? NSNumber)?.intValue == 24)
+        #expect((video["tokens"] as? NSNumber)?.intValue == 16 * 36 + 10)
+        #expect(((video["time_to_first_token_ms"] as? NSNumber)?.doubleValue ?? 0) >= ((video["decode_ms"] as? NSNumber)?.doubleValue ?? 1))
+    }
 }
