@@ -77,10 +77,22 @@ public enum Ops {
         }
     }
 
-    /// SwiGLU: `silu(gate) · up`, element-wise, into a new tensor shaped like `gate`.
-    public static func swiglu(gate: Tensor, up: Tensor) -> Tensor {
+    /// SwiGLU: `silu(gate) · up`, element-wise, into a new tensor shaped like `gate`; `.bf16` precision uses the
+    /// vectorised kernel, `.f32` (the reference) libm's `expf`.
+    public static func swiglu(gate: Tensor, up: Tensor, precision: DType = .f32) -> Tensor {
         precondition(gate.count == up.count, "swiglu: gate \(gate.shape) and up \(up.shape) differ")
         var out = gate
+        if precision == .bf16 {
+            out.data.withUnsafeMutableBufferPointer { op in
+                up.data.withUnsafeBufferPointer { upp in
+                    let o = op.baseAddress!, u = upp.baseAddress!
+                    Parallel.forEachChunk(gate.count, costPerItem: 8) { range in
+                        loom_swiglu(o + range.lowerBound, u + range.lowerBound, range.count)
+                    }
+                }
+            }
+            return out
+        }
         out.data.withUnsafeMutableBufferPointer { op in
             up.data.withUnsafeBufferPointer { upp in
                 let o = op.baseAddress!, u = upp.baseAddress!

@@ -3,9 +3,10 @@ import LoomKernels
 
 /// Loom's one thread pool: work is split into at most ``Parallel/threadCount`` contiguous chunks.
 ///
-/// The chunks run on the OpenMP threads that oneDNN's products also use (libgomp, when present), so Loom's
-/// kernels and oneDNN never run in two pools beside each other; without libgomp they run with
-/// `DispatchQueue.concurrentPerform`. BLAS calls are never issued from inside a parallel region.
+/// Once oneDNN is in use (a bf16 model is loaded), the chunks run on the OpenMP threads that oneDNN's products
+/// also use (libgomp), so Loom's kernels and oneDNN never run in two pools beside each other; otherwise (the f32
+/// path, whose products run on OpenBLAS's threads) they run with `DispatchQueue.concurrentPerform`. BLAS calls
+/// are never issued from inside a parallel region.
 public enum Parallel {
     /// Threads used by Loom's kernels (the active processor count, or `LOOM_THREADS`).
     public static let threadCount: Int = {
@@ -13,8 +14,8 @@ public enum Parallel {
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 
-    /// Whether the chunks run on the OpenMP runtime shared with oneDNN.
-    public static let usesOpenMP: Bool = {
+    /// Whether the OpenMP runtime shared with oneDNN is available to run the chunks.
+    static let openMPAvailable: Bool = {
         loom_onednn_set_threads(Int32(threadCount))
         return loom_parallel_available() != 0
     }()
@@ -28,7 +29,7 @@ public enum Parallel {
             body(0..<count)
             return
         }
-        if usesOpenMP {
+        if openMPAvailable && loom_onednn_ready() != 0 {
             withoutActuallyEscaping(body) { escapable in
                 var call = escapable
                 withUnsafeMutablePointer(to: &call) { pointer in

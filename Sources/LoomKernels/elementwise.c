@@ -33,7 +33,28 @@ LOOM_AVX512 static void gelu_tanh_avx512(float *x, size_t count) {
     }
     for (; i < count; i++) x[i] = 0.5f * x[i] * (1 + tanhf(0.7978845608028654f * (x[i] + 0.044715f * x[i] * x[i] * x[i])));
 }
+
+LOOM_AVX512 static void swiglu_avx512(float *gate, const float *up, size_t count) {
+    const __m512 one = _mm512_set1_ps(1.0f);
+    size_t i = 0;
+    for (; i + 16 <= count; i += 16) {
+        __m512 g = _mm512_loadu_ps(gate + i);
+        __m512 silu = _mm512_div_ps(g, _mm512_add_ps(one, exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), g))));
+        _mm512_storeu_ps(gate + i, _mm512_mul_ps(silu, _mm512_loadu_ps(up + i)));
+    }
+    for (; i < count; i++) gate[i] = gate[i] / (1 + expf(-gate[i])) * up[i];
+}
 #endif
+
+void loom_swiglu(float *gate, const float *up, size_t count) {
+#if LOOM_X86
+    if (loom_cpu_has_avx512_bf16()) {
+        swiglu_avx512(gate, up, count);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < count; i++) gate[i] = gate[i] / (1 + expf(-gate[i])) * up[i];
+}
 
 void loom_gelu_tanh(float *x, size_t count) {
 #if LOOM_X86

@@ -91,6 +91,8 @@ static void create_engine(void) {
 
 void loom_onednn_set_threads(int threads) { onednn_threads = threads; }
 
+int loom_onednn_ready(void) { return shared_stream != NULL; }
+
 static void apply_threads(void) {
     if (onednn_threads > 0 && dnnl.omp_set_num_threads) dnnl.omp_set_num_threads(onednn_threads);
 }
@@ -140,6 +142,20 @@ loom_packed_matrix *loom_packed_create(int64_t n, int64_t k) {
 void loom_packed_fill(loom_packed_matrix *matrix, const void *weights, int source_is_f32, int64_t block_begin,
                       int64_t block_end) {
     const int64_t k = matrix->k, n = matrix->n, pairs = matrix->k_padded / 2;
+    if (!source_is_f32 && k % 2 == 0) {
+        /* bf16 rows of even length: move whole (k, k+1) pairs as 32-bit words, row by row. */
+        for (int64_t b = block_begin; b < block_end; b++) {
+            uint32_t *out = (uint32_t *)(matrix->data + b * pairs * 128);
+            for (int64_t j = 0; j < LOOM_PACKED_BLOCK_N; j++) {
+                const int64_t row = b * LOOM_PACKED_BLOCK_N + j;
+                const uint32_t *src = (const uint32_t *)((const uint16_t *)weights + row * k);
+                int64_t p = 0;
+                if (row < n) for (; p < k / 2; p++) out[p * LOOM_PACKED_BLOCK_N + j] = src[p];
+                for (; p < pairs; p++) out[p * LOOM_PACKED_BLOCK_N + j] = 0;
+            }
+        }
+        return;
+    }
     for (int64_t b = block_begin; b < block_end; b++) {
         uint16_t *out = matrix->data + b * pairs * 128;
         const int64_t first = b * LOOM_PACKED_BLOCK_N;

@@ -132,7 +132,7 @@ public final class Qwen2Model: LanguageModel, @unchecked Sendable {
         }
         Ops.add(&hidden, Linear.apply(attended, layer.o))
         let y = Ops.rmsNorm(hidden, weight: layer.postAttentionNorm, eps: eps)
-        let activated = Ops.swiglu(gate: Linear.apply(y, layer.gate), up: Linear.apply(y, layer.up))
+        let activated = Ops.swiglu(gate: Linear.apply(y, layer.gate), up: Linear.apply(y, layer.up), precision: layer.gate.computeDType)
         Ops.add(&hidden, Linear.apply(activated, layer.down))
         return hidden
     }

@@ -54,6 +54,8 @@ const uint16_t *loom_packed_data(const loom_packed_matrix *matrix);
 int64_t loom_packed_k_padded(const loom_packed_matrix *matrix);
 /** Bytes held by the packed weight. */
 size_t loom_packed_byte_count(const loom_packed_matrix *matrix);
+/** Non-zero once oneDNN is loaded and has packed a weight (its OpenMP threads exist). */
+int loom_onednn_ready(void);
 /** Threads oneDNN's OpenMP regions use (Loom's pool size); set before the first product. */
 void loom_onednn_set_threads(int threads);
 /**
@@ -129,6 +131,9 @@ void loom_attention_bf16(const float *q, int64_t q_stride, int64_t rows, const u
 
 /** GELU with the tanh approximation in place, vectorised (within a few f32 ulps of libm's tanhf). */
 void loom_gelu_tanh(float *x, size_t count);
+
+/** `gate = silu(gate) · up` in place, vectorised (the bf16 path's SwiGLU). */
+void loom_swiglu(float *gate, const float *up, size_t count);
 
 /** f16 bit pattern to float, and float to f16 (round to nearest even). */
 float loom_f16_to_f32(uint16_t h);
