@@ -227,14 +227,19 @@ struct BenchReport: Encodable {
 }
 
 /// Milliseconds since `start`.
-func elapsedMs(_ start: DispatchTime) -> Double {
-    Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
-}
+func elapsedMs(_ start: DispatchTime) -> Double { millisecondsSince(start) }
 
-/// The process's peak resident set size in MiB.
+/// The process's peak resident set size in MiB. On Linux this is `VmHWM` of `/proc/self/status`, the high-water
+/// mark of this program's own memory: `getrusage`'s `ru_maxrss` also counts what the parent held when it forked
+/// (it survives `fork` and `exec`), which inflates it when a large process starts Loom.
 func peakResidentMiB() -> Double {
     var usage = rusage()
     #if os(Linux)
+    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+       let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") {
+        return kilobytes / 1024
+    }
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
     return Double(usage.ru_maxrss) / 1024
     #else
