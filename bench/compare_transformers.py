@@ -200,7 +200,7 @@ def main():
     for dtype in args.dtypes:
         theirs, ours = figures(run_reference(dtype)), figures(run_loom(args, dtype))
         print_table(f"{dtype}: transformers {dtype} vs loom --dtype {dtype}", theirs, ours)
-        if dtype == "bf16":
+        if dtype == "bf16" and theirs.get("decode tok/s"):
             for weights in ["int8", "int4"]:
                 quantized = figures(run_loom(args, "bf16", weights, ["decode"]))
                 print(f"loom --weights {weights}: decode {quantized['decode tok/s']:.1f} tok/s "
