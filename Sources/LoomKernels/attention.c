@@ -67,21 +67,6 @@ typedef struct {
 } softmax_state;
 
 #if LOOM_X86
-LOOM_AVX512 static inline __m512 exp_avx512(__m512 x) {
-    x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145752f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860677e-6f), r);
-    __m512 p = _mm512_set1_ps(1.0f / 720);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    return _mm512_scalef_ps(p, n);
-}
-
 LOOM_AVX512 static void attention_avx512(const float *q, int64_t q_stride, int64_t rows, const uint16_t *keys,
                                          const uint16_t *values, int64_t key_count, int head_dim, float scale,
                                          int64_t causal_offset, float *out, int64_t out_stride) {
@@ -139,7 +124,7 @@ LOOM_AVX512 static void attention_avx512(const float *q, int64_t q_stride, int64
                 for (int64_t b = 0; b < KEY_TILE / 16; b++) {
                     int64_t live = limit - b * 16;
                     __mmask16 mask = live >= 16 ? 0xFFFF : live > 0 ? (__mmask16)((1u << live) - 1) : 0;
-                    __m512 e = _mm512_maskz_mov_ps(mask, exp_avx512(_mm512_sub_ps(_mm512_load_ps(scores[i] + b * 16), m)));
+                    __m512 e = _mm512_maskz_mov_ps(mask, loom_exp_avx512(_mm512_sub_ps(_mm512_load_ps(scores[i] + b * 16), m)));
                     total = _mm512_add_ps(total, e);
                     _mm256_storeu_si256((__m256i *)(pb[i] + b * 8),
                                         (__m256i)_mm512_cvtneps_pbh(e));
