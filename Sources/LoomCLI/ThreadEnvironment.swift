@@ -1,4 +1,5 @@
 import Foundation
+import LoomCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,6 +26,7 @@ enum ThreadEnvironment {
 extension Loom {
     static func main() {
         ThreadEnvironment.prepare()
+        HeapPolicy.keepFreedBlocks()
         main(nil)
     }
 }

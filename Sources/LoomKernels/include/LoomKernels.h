@@ -139,6 +139,9 @@ void loom_swiglu(float *gate, const float *up, size_t count);
 float loom_f16_to_f32(uint16_t h);
 uint16_t loom_f32_to_f16(float f);
 
+/* Keeps freed blocks of up to 32 MiB in the C heap and never trims it (glibc; no effect elsewhere). */
+void loom_keep_freed_blocks(void);
+
 #ifdef __cplusplus
 }
 #endif
