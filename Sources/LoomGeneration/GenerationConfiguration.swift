@@ -23,11 +23,7 @@ public struct GenerationConfiguration: Codable, Sendable, Equatable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         bosTokenID = try c.decodeIfPresent(Int.self, forKey: .bosTokenID)
-        if let single = try? c.decodeIfPresent(Int.self, forKey: .eosTokenID) {
-            eosTokenIDs = [single]
-        } else {
-            eosTokenIDs = try c.decodeIfPresent([Int].self, forKey: .eosTokenID) ?? []
-        }
+        eosTokenIDs = try c.decodeOneOrMany(.eosTokenID) ?? []
         doSample = try c.decodeIfPresent(Bool.self, forKey: .doSample) ?? doSample
         temperature = try c.decodeIfPresent(Float.self, forKey: .temperature) ?? temperature
         topK = try c.decodeIfPresent(Int.self, forKey: .topK) ?? topK

@@ -1,4 +1,5 @@
 import Foundation
+import LoomCheckpoint
 
 /// `LlavaConfig` of transformers (`model_type: llava`): a vision tower, a projector and a text decoder.
 /// Absent fields take the class defaults (note: the class defaults are LLaVA-1.5's, e.g. strategy `default`
@@ -38,11 +39,7 @@ public struct LlavaConfiguration: Codable, Sendable, Equatable {
             ?? c.decodeIfPresent(Int.self, forKey: .imageTokenID) ?? imageTokenIndex
         projectorHiddenAct = try c.decodeIfPresent(String.self, forKey: .projectorHiddenAct) ?? projectorHiddenAct
         visionFeatureSelectStrategy = try c.decodeIfPresent(String.self, forKey: .visionFeatureSelectStrategy) ?? visionFeatureSelectStrategy
-        if let single = try? c.decodeIfPresent(Int.self, forKey: .visionFeatureLayer) {
-            visionFeatureLayers = [single]
-        } else {
-            visionFeatureLayers = try c.decodeIfPresent([Int].self, forKey: .visionFeatureLayer) ?? visionFeatureLayers
-        }
+        visionFeatureLayers = try c.decodeOneOrMany(.visionFeatureLayer) ?? visionFeatureLayers
         multimodalProjectorBias = try c.decodeIfPresent(Bool.self, forKey: .multimodalProjectorBias) ?? multimodalProjectorBias
         tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? tieWordEmbeddings
     }

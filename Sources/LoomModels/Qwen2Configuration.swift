@@ -1,4 +1,5 @@
 import Foundation
+import LoomCheckpoint
 
 /// `Qwen2Config` of transformers, as `config.json` spells it (`model_type: qwen2`).
 /// Absent fields take the class defaults of transformers 5.x.
@@ -65,11 +66,7 @@ public struct Qwen2Configuration: Codable, Sendable, Equatable {
         tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? tieWordEmbeddings
         useSlidingWindow = try c.decodeIfPresent(Bool.self, forKey: .useSlidingWindow) ?? useSlidingWindow
         bosTokenID = try c.decodeIfPresent(Int.self, forKey: .bosTokenID)
-        if let single = try? c.decodeIfPresent(Int.self, forKey: .eosTokenID) {
-            eosTokenIDs = [single]
-        } else {
-            eosTokenIDs = try c.decodeIfPresent([Int].self, forKey: .eosTokenID) ?? []
-        }
+        eosTokenIDs = try c.decodeOneOrMany(.eosTokenID) ?? []
         dtype = try c.decodeIfPresent(String.self, forKey: .dtype) ?? c.decodeIfPresent(String.self, forKey: .torchDtype)
         let parameters = try c.decodeIfPresent(RopeParameters.self, forKey: .ropeParameters)
         let scaling = try c.decodeIfPresent(RopeParameters.self, forKey: .ropeScaling)
