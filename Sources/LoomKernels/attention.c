@@ -1,5 +1,7 @@
-/* Attention without a queries × keys matrix: bf16 keys and values in packed blocks, query rows in groups of four,
- * key tiles of 64 with an online (running max and sum) softmax in f32, causal tiles past the diagonal skipped.
+/* Attention without a queries × keys matrix: bf16 keys and values in packed blocks; chunks of up to 32 query rows
+ * walk key tiles of 64 (each tile read once per chunk) with an online (running max and sum) softmax in f32; the
+ * products run as register-blocked vdpbf16ps kernels over four rows at a time; causal tiles past the diagonal are
+ * skipped.
  *
  * Keys of one head: blocks of 16 keys; block `b`, dimension pair `p` holds 32 bf16 at `(b·pairs + p)·32`:
  * lane `j` = key `16b + j`, elements `[2j, 2j+1]` = dimensions `2p, 2p+1` (one vdpbf16ps gives 16 scores).
@@ -10,7 +12,7 @@
 
 #include <math.h>
 
-enum { KEY_BLOCK = 16, KEY_TILE = 64, ROW_GROUP = 4 };
+enum { KEY_BLOCK = 16, KEY_TILE = 64 };
 
 static int64_t padded_dims(int head_dim) { return (head_dim + 15) / 16 * 16; }
 static int64_t padded_keys(int64_t keys) { return (keys + KEY_BLOCK - 1) / KEY_BLOCK * KEY_BLOCK; }
@@ -61,113 +63,163 @@ void loom_attention_clear_tail(uint16_t *keys, uint16_t *values, int64_t key_cou
     }
 }
 
-/* Running softmax state of a group of query rows. */
-typedef struct {
-    float max[ROW_GROUP], sum[ROW_GROUP];
-} softmax_state;
-
 #if LOOM_X86
+enum { ROW_CHUNK = 32, MAX_PAIRS = 64, MAX_DPAD = 128 };
+
+/* Scores of `R` query rows (bf16 pairs, row stride `qs`) against `NB` key blocks of 16 from `kb`, scaled, into
+ * `s` (row stride KEY_TILE). R and NB are compile-time constants in every caller, so the accumulators stay in
+ * registers. */
+LOOM_AVX512 static inline __attribute__((always_inline)) void qk_block(const uint32_t *qb, int64_t pairs,
+                                                                      const uint16_t *kb, float scale, float *s,
+                                                                      const int R, const int NB) {
+    __m512 acc[4][4];
+    for (int r = 0; r < R; r++)
+        for (int b = 0; b < NB; b++) acc[r][b] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < pairs; p++) {
+        __m512bh k[4];
+        for (int b = 0; b < NB; b++) k[b] = (__m512bh)_mm512_loadu_si512(kb + (b * pairs + p) * 32);
+        for (int r = 0; r < R; r++) {
+            __m512bh qv = (__m512bh)_mm512_set1_epi32((int)qb[r * MAX_PAIRS + p]);
+            for (int b = 0; b < NB; b++) acc[r][b] = _mm512_dpbf16_ps(acc[r][b], k[b], qv);
+        }
+    }
+    const __m512 sc = _mm512_set1_ps(scale);
+    for (int r = 0; r < R; r++)
+        for (int b = 0; b < NB; b++) _mm512_store_ps(s + r * KEY_TILE + b * 16, _mm512_mul_ps(acc[r][b], sc));
+}
+
+/* acc[r][16·(c0 + c) …] += Σ_jp P[r][jp] · V[jp] for `R` rows, `C` chunks of 16 dimensions, `key_pairs` pairs. */
+LOOM_AVX512 static inline __attribute__((always_inline)) void pv_block(const uint32_t *pb, const uint16_t *vb,
+                                                                      int64_t dpad, int64_t key_pairs, int64_t c0,
+                                                                      float *acc, const int R, const int C) {
+    __m512 o[4][6];
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++) o[r][c] = _mm512_load_ps(acc + r * MAX_DPAD + (c0 + c) * 16);
+    for (int64_t jp = 0; jp < key_pairs; jp++) {
+        __m512bh v[6];
+        for (int c = 0; c < C; c++) v[c] = (__m512bh)_mm512_loadu_si512(vb + (jp * dpad + (c0 + c) * 16) * 2);
+        for (int r = 0; r < R; r++) {
+            __m512bh pv = (__m512bh)_mm512_set1_epi32((int)pb[r * (KEY_TILE / 2) + jp]);
+            for (int c = 0; c < C; c++) o[r][c] = _mm512_dpbf16_ps(o[r][c], v[c], pv);
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++) _mm512_store_ps(acc + r * MAX_DPAD + (c0 + c) * 16, o[r][c]);
+}
+
+#define QK_CASE(R, NB) LOOM_AVX512 static void qk_##R##_##NB(const uint32_t *qb, int64_t pairs, const uint16_t *kb, \
+    float scale, float *s) { qk_block(qb, pairs, kb, scale, s, R, NB); }
+QK_CASE(4, 1) QK_CASE(4, 2) QK_CASE(4, 3) QK_CASE(4, 4) QK_CASE(1, 1) QK_CASE(1, 2) QK_CASE(1, 3) QK_CASE(1, 4)
+typedef void (*qk_function)(const uint32_t *, int64_t, const uint16_t *, float, float *);
+static const qk_function qk_table[2][4] = {{qk_1_1, qk_1_2, qk_1_3, qk_1_4}, {qk_4_1, qk_4_2, qk_4_3, qk_4_4}};
+
+#define PV_CASE(R, C) LOOM_AVX512 static void pv_##R##_##C(const uint32_t *pb, const uint16_t *vb, int64_t dpad, \
+    int64_t key_pairs, int64_t c0, float *acc) { pv_block(pb, vb, dpad, key_pairs, c0, acc, R, C); }
+PV_CASE(4, 1) PV_CASE(4, 2) PV_CASE(4, 3) PV_CASE(4, 4) PV_CASE(4, 5) PV_CASE(4, 6)
+PV_CASE(1, 1) PV_CASE(1, 2) PV_CASE(1, 3) PV_CASE(1, 4) PV_CASE(1, 5) PV_CASE(1, 6)
+typedef void (*pv_function)(const uint32_t *, const uint16_t *, int64_t, int64_t, int64_t, float *);
+static const pv_function pv_table[2][6] = {{pv_1_1, pv_1_2, pv_1_3, pv_1_4, pv_1_5, pv_1_6},
+                                           {pv_4_1, pv_4_2, pv_4_3, pv_4_4, pv_4_5, pv_4_6}};
+
+/* Online softmax of one row's tile scores (`limit` visible keys of `tile`): updates the running max and the
+ * 16-lane running sum, rescales the row's accumulator when the max grows, and writes bf16 probability pairs. */
+LOOM_AVX512 static void softmax_row(const float *s, int64_t tile, int64_t limit, int64_t dpad, float *max,
+                                    float *sum, float *acc, uint32_t *pb) {
+    const int64_t blocks = (tile + 15) / 16;
+    __m512 m = _mm512_set1_ps(-INFINITY);
+    __mmask16 masks[4];
+    for (int64_t b = 0; b < blocks; b++) {
+        int64_t live = limit - b * 16;
+        masks[b] = live >= 16 ? 0xFFFF : live > 0 ? (__mmask16)((1u << live) - 1) : 0;
+        m = _mm512_mask_max_ps(m, masks[b], m, _mm512_load_ps(s + b * 16));
+    }
+    const float tile_max = _mm512_reduce_max_ps(m), old = *max;
+    if (tile_max > old) {
+        const float correction = old == -INFINITY ? 0 : expf(old - tile_max);
+        const __m512 c = _mm512_set1_ps(correction);
+        _mm512_store_ps(sum, _mm512_mul_ps(_mm512_load_ps(sum), c));
+        for (int64_t d = 0; d < dpad; d += 16) _mm512_store_ps(acc + d, _mm512_mul_ps(_mm512_load_ps(acc + d), c));
+        *max = tile_max;
+    }
+    const __m512 top = _mm512_set1_ps(*max);
+    __m512 total = _mm512_load_ps(sum);
+    for (int64_t b = 0; b < blocks; b++) {
+        __m512 e = _mm512_maskz_mov_ps(masks[b], loom_exp_avx512(_mm512_sub_ps(_mm512_load_ps(s + b * 16), top)));
+        total = _mm512_add_ps(total, e);
+        _mm256_storeu_si256((__m256i *)(pb + b * 8), (__m256i)_mm512_cvtneps_pbh(e));
+    }
+    _mm512_store_ps(sum, total);
+}
+
+/* Up to ROW_CHUNK query rows: key tiles outermost (each tile's keys and values are read once for all rows and
+ * stay in L1), rows in groups of four inside. */
+LOOM_AVX512 static void attention_chunk_avx512(const float *q, int64_t q_stride, int64_t rows, const uint16_t *keys,
+                                               const uint16_t *values, int64_t key_count, int head_dim, float scale,
+                                               int64_t causal_offset, float *out, int64_t out_stride) {
+    const int64_t pairs = (head_dim + 1) / 2, dpad = padded_dims(head_dim), chunks = dpad / 16;
+    uint32_t qb[ROW_CHUNK * MAX_PAIRS] __attribute__((aligned(64)));
+    float s[ROW_CHUNK * KEY_TILE] __attribute__((aligned(64)));
+    uint32_t pb[ROW_CHUNK * (KEY_TILE / 2)] __attribute__((aligned(64)));
+    float acc[ROW_CHUNK * MAX_DPAD] __attribute__((aligned(64)));
+    float sums[ROW_CHUNK * 16] __attribute__((aligned(64)));
+    float maxima[ROW_CHUNK];
+    for (int64_t i = 0; i < rows; i++) {
+        const float *row = q + i * q_stride;
+        for (int64_t p = 0; p < pairs; p++) {
+            uint16_t lo = loom_f32_to_bf16_scalar(row[2 * p]);
+            uint16_t hi = 2 * p + 1 < head_dim ? loom_f32_to_bf16_scalar(row[2 * p + 1]) : 0;
+            qb[i * MAX_PAIRS + p] = (uint32_t)lo | ((uint32_t)hi << 16);
+        }
+        for (int64_t d = 0; d < dpad; d++) acc[i * MAX_DPAD + d] = 0;
+        for (int l = 0; l < 16; l++) sums[i * 16 + l] = 0;
+        maxima[i] = -INFINITY;
+    }
+    int64_t visible = causal_offset >= 0 ? causal_offset + rows : key_count;
+    if (visible > key_count) visible = key_count;
+    for (int64_t t0 = 0; t0 < visible; t0 += KEY_TILE) {
+        const int64_t tile = visible - t0 < KEY_TILE ? visible - t0 : KEY_TILE;
+        const int64_t blocks = (tile + KEY_BLOCK - 1) / KEY_BLOCK, key_pairs = (tile + 1) / 2;
+        /* Rows before `first` see none of this tile (causal). */
+        int64_t first = causal_offset >= 0 ? t0 - causal_offset : 0;
+        if (first < 0) first = 0;
+        const uint16_t *kb = keys + (t0 / KEY_BLOCK) * pairs * 32;
+        const uint16_t *vb = values + (t0 / 2) * dpad * 2;
+        for (int64_t r = first; r < rows;) {
+            const int R = rows - r >= 4 ? 4 : 1;
+            qk_table[R == 4][blocks - 1](qb + r * MAX_PAIRS, pairs, kb, scale, s + r * KEY_TILE);
+            r += R;
+        }
+        for (int64_t r = first; r < rows; r++) {
+            int64_t limit = causal_offset >= 0 ? causal_offset + r + 1 - t0 : tile;
+            if (limit > tile) limit = tile;
+            softmax_row(s + r * KEY_TILE, tile, limit, dpad, maxima + r, sums + r * 16, acc + r * MAX_DPAD,
+                        pb + r * (KEY_TILE / 2));
+        }
+        for (int64_t c0 = 0; c0 < chunks;) {
+            const int64_t C = chunks - c0 <= 6 ? chunks - c0 : 4;
+            for (int64_t r = first; r < rows;) {
+                const int R = rows - r >= 4 ? 4 : 1;
+                pv_table[R == 4][C - 1](pb + r * (KEY_TILE / 2), vb, dpad, key_pairs, c0, acc + r * MAX_DPAD);
+                r += R;
+            }
+            c0 += C;
+        }
+    }
+    for (int64_t i = 0; i < rows; i++) {
+        float total = _mm512_reduce_add_ps(_mm512_load_ps(sums + i * 16));
+        float inverse = total > 0 ? 1 / total : 0;
+        float *row = out + i * out_stride;
+        for (int64_t d = 0; d < head_dim; d++) row[d] = acc[i * MAX_DPAD + d] * inverse;
+    }
+}
+
 LOOM_AVX512 static void attention_avx512(const float *q, int64_t q_stride, int64_t rows, const uint16_t *keys,
                                          const uint16_t *values, int64_t key_count, int head_dim, float scale,
                                          int64_t causal_offset, float *out, int64_t out_stride) {
-    const int64_t pairs = (head_dim + 1) / 2, dpad = padded_dims(head_dim), chunks = dpad / 16;
-    uint32_t qb[ROW_GROUP][64];
-    float scores[ROW_GROUP][KEY_TILE] __attribute__((aligned(64)));
-    uint32_t pb[ROW_GROUP][KEY_TILE / 2];
-    float acc[ROW_GROUP][128] __attribute__((aligned(64)));
-    for (int64_t r0 = 0; r0 < rows; r0 += ROW_GROUP) {
-        const int group = rows - r0 < ROW_GROUP ? (int)(rows - r0) : ROW_GROUP;
-        softmax_state state;
-        for (int i = 0; i < ROW_GROUP; i++) {
-            state.max[i] = -INFINITY;
-            state.sum[i] = 0;
-            const float *row = q + (r0 + (i < group ? i : 0)) * q_stride;
-            for (int64_t p = 0; p < pairs; p++) {
-                uint16_t lo = loom_f32_to_bf16_scalar(row[2 * p]);
-                uint16_t hi = 2 * p + 1 < head_dim ? loom_f32_to_bf16_scalar(row[2 * p + 1]) : 0;
-                qb[i][p] = (uint32_t)lo | ((uint32_t)hi << 16);
-            }
-            for (int64_t d = 0; d < dpad; d++) acc[i][d] = 0;
-        }
-        int64_t visible = causal_offset >= 0 ? causal_offset + r0 + group : key_count;
-        if (visible > key_count) visible = key_count;
-        for (int64_t t0 = 0; t0 < visible; t0 += KEY_TILE) {
-            const int64_t tile = visible - t0 < KEY_TILE ? visible - t0 : KEY_TILE;
-            const int64_t blocks = (tile + KEY_BLOCK - 1) / KEY_BLOCK;
-            for (int64_t b = 0; b < blocks; b++) {
-                const uint16_t *kb = keys + ((t0 / KEY_BLOCK + b) * pairs) * 32;
-                __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
-                for (int64_t p = 0; p < pairs; p++) {
-                    __m512bh k = (__m512bh)_mm512_loadu_si512(kb + p * 32);
-                    s0 = _mm512_dpbf16_ps(s0, k, (__m512bh)_mm512_set1_epi32((int)qb[0][p]));
-                    s1 = _mm512_dpbf16_ps(s1, k, (__m512bh)_mm512_set1_epi32((int)qb[1][p]));
-                    s2 = _mm512_dpbf16_ps(s2, k, (__m512bh)_mm512_set1_epi32((int)qb[2][p]));
-                    s3 = _mm512_dpbf16_ps(s3, k, (__m512bh)_mm512_set1_epi32((int)qb[3][p]));
-                }
-                __m512 sc = _mm512_set1_ps(scale);
-                _mm512_store_ps(scores[0] + b * 16, _mm512_mul_ps(s0, sc));
-                _mm512_store_ps(scores[1] + b * 16, _mm512_mul_ps(s1, sc));
-                _mm512_store_ps(scores[2] + b * 16, _mm512_mul_ps(s2, sc));
-                _mm512_store_ps(scores[3] + b * 16, _mm512_mul_ps(s3, sc));
-            }
-            for (int i = 0; i < group; i++) {
-                int64_t limit = causal_offset >= 0 ? causal_offset + r0 + i + 1 - t0 : tile;
-                if (limit > tile) limit = tile;
-                if (limit <= 0) {
-                    for (int64_t j = 0; j < KEY_TILE / 2; j++) pb[i][j] = 0;
-                    continue;
-                }
-                float largest = state.max[i];
-                for (int64_t j = 0; j < limit; j++) largest = scores[i][j] > largest ? scores[i][j] : largest;
-                const float correction = expf(state.max[i] - largest);
-                __m512 m = _mm512_set1_ps(largest), total = _mm512_setzero_ps();
-                for (int64_t b = 0; b < KEY_TILE / 16; b++) {
-                    int64_t live = limit - b * 16;
-                    __mmask16 mask = live >= 16 ? 0xFFFF : live > 0 ? (__mmask16)((1u << live) - 1) : 0;
-                    __m512 e = _mm512_maskz_mov_ps(mask, loom_exp_avx512(_mm512_sub_ps(_mm512_load_ps(scores[i] + b * 16), m)));
-                    total = _mm512_add_ps(total, e);
-                    _mm256_storeu_si256((__m256i *)(pb[i] + b * 8),
-                                        (__m256i)_mm512_cvtneps_pbh(e));
-                }
-                state.sum[i] = state.sum[i] * correction + _mm512_reduce_add_ps(total);
-                state.max[i] = largest;
-                if (correction != 1.0f) {
-                    __m512 c = _mm512_set1_ps(correction);
-                    for (int64_t ch = 0; ch < chunks; ch++)
-                        _mm512_store_ps(acc[i] + ch * 16, _mm512_mul_ps(_mm512_load_ps(acc[i] + ch * 16), c));
-                }
-            }
-            for (int i = group; i < ROW_GROUP; i++) for (int64_t j = 0; j < KEY_TILE / 2; j++) pb[i][j] = 0;
-            /* bf16 pairs of probabilities: two consecutive keys per 32-bit lane, as the value layout pairs them. */
-            const int64_t key_pairs = (tile + 1) / 2;
-            const uint16_t *vb = values + (t0 / 2) * dpad * 2;
-            for (int64_t ch0 = 0; ch0 < chunks; ch0 += 4) {
-                const int64_t width = chunks - ch0 < 4 ? chunks - ch0 : 4;
-                __m512 o[ROW_GROUP][4];
-                for (int i = 0; i < ROW_GROUP; i++)
-                    for (int c = 0; c < 4; c++) o[i][c] = c < width ? _mm512_load_ps(acc[i] + (ch0 + c) * 16) : _mm512_setzero_ps();
-                for (int64_t jp = 0; jp < key_pairs; jp++) {
-                    const uint16_t *v = vb + (jp * dpad + ch0 * 16) * 2;
-                    __m512bh p0 = (__m512bh)_mm512_set1_epi32((int)pb[0][jp]), p1 = (__m512bh)_mm512_set1_epi32((int)pb[1][jp]);
-                    __m512bh p2 = (__m512bh)_mm512_set1_epi32((int)pb[2][jp]), p3 = (__m512bh)_mm512_set1_epi32((int)pb[3][jp]);
-                    for (int c = 0; c < 4; c++) {
-                        if (c >= width) break;
-                        __m512bh vv = (__m512bh)_mm512_loadu_si512(v + c * 32);
-                        o[0][c] = _mm512_dpbf16_ps(o[0][c], vv, p0);
-                        o[1][c] = _mm512_dpbf16_ps(o[1][c], vv, p1);
-                        o[2][c] = _mm512_dpbf16_ps(o[2][c], vv, p2);
-                        o[3][c] = _mm512_dpbf16_ps(o[3][c], vv, p3);
-                    }
-                }
-                for (int i = 0; i < ROW_GROUP; i++)
-                    for (int c = 0; c < width; c++) _mm512_store_ps(acc[i] + (ch0 + c) * 16, o[i][c]);
-            }
-        }
-        for (int i = 0; i < group; i++) {
-            float inverse = state.sum[i] > 0 ? 1 / state.sum[i] : 0;
-            float *row = out + (r0 + i) * out_stride;
-            for (int64_t d = 0; d < head_dim; d++) row[d] = acc[i][d] * inverse;
-        }
+    for (int64_t r0 = 0; r0 < rows; r0 += ROW_CHUNK) {
+        const int64_t n = rows - r0 < ROW_CHUNK ? rows - r0 : ROW_CHUNK;
+        attention_chunk_avx512(q + r0 * q_stride, q_stride, n, keys, values, key_count, head_dim, scale,
+                               causal_offset >= 0 ? causal_offset + r0 : -1, out + r0 * out_stride, out_stride);
     }
 }
 #endif

@@ -28,8 +28,9 @@ import Foundation
 
 @Suite struct FlashAttentionTests {
     /// bf16 attention (packed keys and values, online softmax over tiles of 64) against direct f64 attention, for
-    /// SigLIP's head size 72 without a mask and Qwen's 64 with a causal mask past a cached prefix, grouped heads.
-    @Test(arguments: [(72, 2, 2, false), (64, 4, 2, true), (16, 3, 1, true)])
+    /// SigLIP's head size 72 without a mask and Qwen's 64 (and the 7B's 128) with a causal mask past a cached prefix,
+    /// grouped heads.
+    @Test(arguments: [(72, 2, 2, false), (64, 4, 2, true), (16, 3, 1, true), (128, 2, 1, true)])
     func matchesDirectAttention(d: Int, heads: Int, kvHeads: Int, causal: Bool) {
         let past = causal ? 70 : 0, queries = 75, keys = past + queries
         let q = randomValues(queries * heads * d, seed: 31).map { $0 * 2 }

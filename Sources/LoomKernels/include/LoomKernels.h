@@ -123,7 +123,7 @@ void loom_attention_clear_tail(uint16_t *keys, uint16_t *values, int64_t key_cou
  * With `causal_offset` ≥ 0, query row `i` sits at position `causal_offset + i` and sees keys up to it; key tiles
  * past every row of a group are never read. Queries are rounded to bf16, scores and softmax are f32,
  * probabilities are rounded to bf16 for the value product, accumulation is f32. Uses only stack scratch
- * (a few KiB): no `rows × key_count` buffer exists.
+ * (about 40 KiB per call): no `rows × key_count` buffer exists.
  */
 void loom_attention_bf16(const float *q, int64_t q_stride, int64_t rows, const uint16_t *keys, const uint16_t *values,
                          int64_t key_count, int head_dim, float scale, int64_t causal_offset, float *out,
