@@ -70,11 +70,34 @@ public final class Checkpoint: @unchecked Sendable {
 
     /// The stored tensor `name`, checked to have `shape`.
     public func weight(_ name: String, shape: [Int]) throws -> Weight {
-        let w = try weight(name)
-        guard w.shape == shape else { throw CheckpointError.shapeMismatch(tensor: name, expected: shape, actual: w.shape) }
+        let w = try storedWeight(name, shape: shape)
         guard let compute else { return w }
         let prepared = compute.prepare(w)
         if prepared.packed != nil && w.packed == nil { MappedFile.releasePages(of: w.bytes) }
         return prepared
+    }
+
+    /// The stored matrices `names` stacked by rows (a copy, after which their mapped pages are released), then
+    /// prepared for the compute mode.
+    public func stackedWeight(_ names: [String], shapes: [[Int]]) throws -> Weight {
+        let parts = try zip(names, shapes).map { try storedWeight($0, shape: $1) }
+        var stacked = parts[0]
+        if parts.count > 1 {
+            stacked = Weight.stacking(parts)
+            for part in parts {
+                if case .quantized(let matrix, _)? = part.packed { matrix.storage.forEach(MappedFile.releasePages(of:)) }
+                else { MappedFile.releasePages(of: part.bytes) }
+            }
+        }
+        guard let compute else { return stacked }
+        let prepared = compute.prepare(stacked)
+        if parts.count == 1 && prepared.packed != nil && stacked.packed == nil { MappedFile.releasePages(of: stacked.bytes) }
+        return prepared
+    }
+
+    private func storedWeight(_ name: String, shape: [Int]) throws -> Weight {
+        let w = try weight(name)
+        guard w.shape == shape else { throw CheckpointError.shapeMismatch(tensor: name, expected: shape, actual: w.shape) }
+        return w
     }
 }

@@ -6,12 +6,21 @@ public protocol TensorSource: AnyObject, Sendable {
     func contains(_ name: String) -> Bool
     /// The tensor `name`, which must have `shape`.
     func weight(_ name: String, shape: [Int]) throws -> Weight
+    /// The matrices `names` (each checked against its shape) stacked by rows into one weight in compute form, for
+    /// products that share an input (q, k and v; gate and up).
+    func stackedWeight(_ names: [String], shapes: [[Int]]) throws -> Weight
 }
 
 extension TensorSource {
     /// The 1-D tensor `name` widened to f32, checked to have `count` elements.
     public func vector(_ name: String, count: Int) throws -> [Float] {
         try weight(name, shape: [count]).floats()
+    }
+
+    /// Stacks the tensors as handed out (dense or quantised).
+    public func stackedWeight(_ names: [String], shapes: [[Int]]) throws -> Weight {
+        let parts = try zip(names, shapes).map { try weight($0, shape: $1) }
+        return parts.count == 1 ? parts[0] : Weight.stacking(parts)
     }
 }
 
@@ -32,5 +41,9 @@ public final class PreparedSource: TensorSource, @unchecked Sendable {
 
     public func weight(_ name: String, shape: [Int]) throws -> Weight {
         compute.prepare(try base.weight(name, shape: shape))
+    }
+
+    public func stackedWeight(_ names: [String], shapes: [[Int]]) throws -> Weight {
+        compute.prepare(try base.stackedWeight(names, shapes: shapes))
     }
 }

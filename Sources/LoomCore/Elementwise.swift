@@ -77,34 +77,31 @@ public enum Ops {
         }
     }
 
-    /// SwiGLU: `silu(gate) · up`, element-wise, into a new tensor shaped like `gate`; `.bf16` precision uses the
-    /// vectorised kernel, `.f32` (the reference) libm's `expf`.
-    public static func swiglu(gate: Tensor, up: Tensor, precision: DType = .f32) -> Tensor {
-        precondition(gate.count == up.count, "swiglu: gate \(gate.shape) and up \(up.shape) differ")
-        var out = gate
-        if precision == .bf16 {
-            out.data.withUnsafeMutableBufferPointer { op in
-                up.data.withUnsafeBufferPointer { upp in
-                    let o = op.baseAddress!, u = upp.baseAddress!
-                    Parallel.forEachChunk(gate.count, costPerItem: 8) { range in
-                        loom_swiglu(o + range.lowerBound, u + range.lowerBound, range.count)
+    /// `silu(gate) · up` for rows holding gate and up side by side (`[rows, 2 · width]`, one stacked product),
+    /// giving `[rows, width]`; `precision` `.bf16` uses the vectorised kernel, `.f32` libm's exp.
+    public static func swiglu(gateUp: Tensor, precision: DType = .f32) -> Tensor {
+        precondition(gateUp.columns % 2 == 0, "swiglu: rows of \(gateUp.columns) values do not hold gate and up")
+        let width = gateUp.columns / 2, rows = gateUp.rows
+        var shape = gateUp.shape
+        shape[shape.count - 1] = width
+        let out = [Float](unsafeUninitializedCapacity: rows * width) { op, initialized in
+            gateUp.data.withUnsafeBufferPointer { gp in
+                let o = op.baseAddress!, g = gp.baseAddress!
+                Parallel.forEachChunk(rows, costPerItem: width * 8) { range in
+                    for r in range {
+                        let target = o + r * width, gate = g + r * 2 * width, up = gate + width
+                        if precision == .bf16 {
+                            target.update(from: gate, count: width)
+                            loom_swiglu(target, up, width)
+                        } else {
+                            for i in 0..<width { target[i] = gate[i] / (1 + expf(-gate[i])) * up[i] }
+                        }
                     }
                 }
             }
-            return out
+            initialized = rows * width
         }
-        out.data.withUnsafeMutableBufferPointer { op in
-            up.data.withUnsafeBufferPointer { upp in
-                let o = op.baseAddress!, u = upp.baseAddress!
-                Parallel.forEachChunk(gate.count, costPerItem: 8) { range in
-                    for i in range {
-                        let g = o[i]
-                        o[i] = g / (1 + expf(-g)) * u[i]
-                    }
-                }
-            }
-        }
-        return out
+        return Tensor(shape: shape, data: out)
     }
 
     /// GELU with the tanh approximation (`gelu_pytorch_tanh`).

@@ -33,19 +33,25 @@ public final class KVCache {
     /// Appends `k` and `v` (each `[n, width]`).
     public func append(keys k: Tensor, values v: Tensor) {
         precondition(k.columns == width && v.columns == width && k.rows == v.rows, "KVCache: row shape mismatch")
-        if let packed {
-            packed.reserve(length + k.rows)
-            k.data.withUnsafeBufferPointer { kp in
-                v.data.withUnsafeBufferPointer { vp in
-                    packed.store(keys: .init(kp.baseAddress!, rowStride: width), values: .init(vp.baseAddress!, rowStride: width),
-                                 at: length, count: k.rows)
-                }
+        k.data.withUnsafeBufferPointer { kp in
+            v.data.withUnsafeBufferPointer { vp in
+                append(keys: .init(kp.baseAddress!, rowStride: width), values: .init(vp.baseAddress!, rowStride: width), count: k.rows)
             }
-        } else {
-            keys.append(contentsOf: k.data)
-            values.append(contentsOf: v.data)
         }
-        length += k.rows
+    }
+
+    /// Appends `count` rows of `width` keys and values read from strided operands (e.g. parts of a q/k/v row).
+    public func append(keys k: Attention.Operand, values v: Attention.Operand, count: Int) {
+        if let packed {
+            packed.reserve(length + count)
+            packed.store(keys: k, values: v, at: length, count: count)
+        } else {
+            for r in 0..<count {
+                keys.append(contentsOf: UnsafeBufferPointer(start: k.base + r * k.rowStride, count: width))
+                values.append(contentsOf: UnsafeBufferPointer(start: v.base + r * v.rowStride, count: width))
+            }
+        }
+        length += count
     }
 
     /// Drops every position at or after `newLength`.
@@ -68,18 +74,18 @@ public final class KVCache {
         }
     }
 
-    /// Causal attention of the last `rows` cached positions' queries (`q`: `[rows, heads * headDim]`) against
+    /// Causal attention of the last `rows` cached positions' queries (`q`: `rows` rows of `heads * headDim`) against
     /// every cached key; writes `[rows, heads * headDim]` to `out`.
-    public func attend(q: UnsafePointer<Float>, rows: Int, heads: Int, headDim: Int, scale: Float, out: UnsafeMutablePointer<Float>) {
+    public func attend(q: Attention.Operand, rows: Int, heads: Int, headDim: Int, scale: Float, out: UnsafeMutablePointer<Float>) {
         let offset = length - rows
         let stride = heads * headDim
         if let packed {
-            FlashAttention.run(q: .init(q, rowStride: stride), packed: packed, keys: length, out: out, outStride: stride,
+            FlashAttention.run(q: q, packed: packed, keys: length, out: out, outStride: stride,
                                queries: rows, heads: heads, scale: scale, causalOffset: offset)
             return
         }
         withBuffers { kp, vp in
-            Attention.compute(q: .init(q, rowStride: stride), k: .init(kp, rowStride: width), v: .init(vp, rowStride: width),
+            Attention.compute(q: q, k: .init(kp, rowStride: width), v: .init(vp, rowStride: width),
                               out: out, outStride: stride, queries: rows, keys: length, heads: heads, kvHeads: kvHeads,
                               headDim: headDim, scale: scale, causalOffset: offset)
         }

@@ -65,6 +65,31 @@ public final class QuantizedMatrix: @unchecked Sendable {
         self.init(bits: bits, rows: rows, columns: k, values: UnsafeRawPointer(values), scales: UnsafePointer(scales), owner: buffer)
     }
 
+    /// The rows of `parts` (one bit width and column count) stacked into one matrix (a copy).
+    public convenience init(stacking parts: [QuantizedMatrix]) {
+        let bits = parts[0].bits, columns = parts[0].columns, kp = QuantizedMatrix.padded(columns)
+        precondition(parts.allSatisfy { $0.bits == bits && $0.columns == columns }, "QuantizedMatrix: parts differ in form")
+        let rows = parts.reduce(0) { $0 + $1.rows }
+        let valueBytes = QuantizedMatrix.valueByteCount(bits: bits, rows: rows, columns: columns)
+        let scaleCount = kp / QuantizedMatrix.groupSize
+        let buffer = OwnedBuffer(byteCount: valueBytes + rows * scaleCount * 2)
+        let scales = (buffer.pointer + valueBytes).assumingMemoryBound(to: UInt16.self)
+        var row = 0
+        for part in parts {
+            let bytes = QuantizedMatrix.valueByteCount(bits: bits, rows: part.rows, columns: columns)
+            (buffer.pointer + QuantizedMatrix.valueByteCount(bits: bits, rows: row, columns: columns)).copyMemory(from: part.values, byteCount: bytes)
+            (scales + row * scaleCount).update(from: part.scales, count: part.rows * scaleCount)
+            row += part.rows
+        }
+        self.init(bits: bits, rows: rows, columns: columns, values: UnsafeRawPointer(buffer.pointer), scales: UnsafePointer(scales), owner: buffer)
+    }
+
+    /// The stored values and scales, as byte ranges.
+    public var storage: [UnsafeRawBufferPointer] {
+        [UnsafeRawBufferPointer(start: values, count: QuantizedMatrix.valueByteCount(bits: bits, rows: rows, columns: columns)),
+         UnsafeRawBufferPointer(start: scales, count: rows * (paddedColumns / QuantizedMatrix.groupSize) * 2)]
+    }
+
     /// `columns` rounded up to whole groups.
     public static func padded(_ columns: Int) -> Int { (columns + groupSize - 1) / groupSize * groupSize }
 

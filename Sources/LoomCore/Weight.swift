@@ -133,6 +133,36 @@ extension Weight {
     }
 }
 
+extension Weight {
+    /// The rows of `parts` stacked into one `[Σ rows, columns]` weight (a copy), so that products sharing an input
+    /// (q, k and v; gate and up) run as one. Parts are dense with one dtype, or quantised with one bit width.
+    public static func stacking(_ parts: [Weight]) -> Weight {
+        precondition(!parts.isEmpty, "Weight.stacking: no parts")
+        let first = parts[0]
+        let columns = first.columns
+        let rows = parts.reduce(0) { $0 + $1.shape[0] }
+        let name = parts.map(\.name).joined(separator: "+")
+        precondition(parts.allSatisfy { $0.shape.count == 2 && $0.columns == columns },
+                     "Weight.stacking: \(name) are not matrices of \(columns) columns")
+        if case .quantized(_, let computeDType)? = first.packed {
+            let matrices: [QuantizedMatrix] = parts.map {
+                guard case .quantized(let matrix, _)? = $0.packed else { preconditionFailure("Weight.stacking: \(name) mixes forms") }
+                return matrix
+            }
+            return Weight(name: name, shape: [rows, columns], packed: .quantized(QuantizedMatrix(stacking: matrices), computeDType: computeDType))
+        }
+        precondition(parts.allSatisfy { $0.packed == nil && $0.dtype == first.dtype }, "Weight.stacking: \(name) mixes forms or dtypes")
+        let buffer = OwnedBuffer(byteCount: rows * columns * first.dtype.byteSize)
+        var offset = 0
+        for part in parts {
+            (buffer.pointer + offset).copyMemory(from: part.bytes.baseAddress!, byteCount: part.bytes.count)
+            offset += part.bytes.count
+        }
+        return Weight(name: name, dtype: first.dtype, shape: [rows, columns],
+                      bytes: UnsafeRawBufferPointer(start: buffer.pointer, count: buffer.byteCount), owner: buffer)
+    }
+}
+
 /// A weight's computing layout when it is not the checkpoint's dense row-major form.
 public enum PackedWeight: Sendable {
     /// Prepacked bf16 blocks for oneDNN and the bf16 decode kernel.

@@ -24,9 +24,12 @@ public final class Qwen2Model: LanguageModel, @unchecked Sendable {
     struct Layer {
         let inputNorm: [Float]
         let postAttentionNorm: [Float]
-        let q: Weight, k: Weight, v: Weight, o: Weight
-        let qBias: [Float], kBias: [Float], vBias: [Float]
-        let gate: Weight, up: Weight, down: Weight
+        /// q, k and v stacked (one product), with their biases.
+        let qkv: Weight, qkvBias: [Float]
+        let o: Weight
+        /// gate and up stacked (one product).
+        let gateUp: Weight
+        let down: Weight
     }
 
     /// The configuration the model was built from.
@@ -54,15 +57,13 @@ public final class Qwen2Model: LanguageModel, @unchecked Sendable {
             return Layer(
                 inputNorm: try checkpoint.vector(l + "input_layernorm.weight", count: h),
                 postAttentionNorm: try checkpoint.vector(l + "post_attention_layernorm.weight", count: h),
-                q: try checkpoint.weight(l + "self_attn.q_proj.weight", shape: [heads * d, h]),
-                k: try checkpoint.weight(l + "self_attn.k_proj.weight", shape: [kv * d, h]),
-                v: try checkpoint.weight(l + "self_attn.v_proj.weight", shape: [kv * d, h]),
+                qkv: try checkpoint.stackedWeight(["q", "k", "v"].map { l + "self_attn.\($0)_proj.weight" },
+                                                  shapes: [[heads * d, h], [kv * d, h], [kv * d, h]]),
+                qkvBias: try checkpoint.vector(l + "self_attn.q_proj.bias", count: heads * d)
+                    + checkpoint.vector(l + "self_attn.k_proj.bias", count: kv * d)
+                    + checkpoint.vector(l + "self_attn.v_proj.bias", count: kv * d),
                 o: try checkpoint.weight(l + "self_attn.o_proj.weight", shape: [h, heads * d]),
-                qBias: try checkpoint.vector(l + "self_attn.q_proj.bias", count: heads * d),
-                kBias: try checkpoint.vector(l + "self_attn.k_proj.bias", count: kv * d),
-                vBias: try checkpoint.vector(l + "self_attn.v_proj.bias", count: kv * d),
-                gate: try checkpoint.weight(l + "mlp.gate_proj.weight", shape: [ff, h]),
-                up: try checkpoint.weight(l + "mlp.up_proj.weight", shape: [ff, h]),
+                gateUp: try checkpoint.stackedWeight([l + "mlp.gate_proj.weight", l + "mlp.up_proj.weight"], shapes: [[ff, h], [ff, h]]),
                 down: try checkpoint.weight(l + "mlp.down_proj.weight", shape: [h, ff]))
         }
         finalNorm = try checkpoint.vector(p + "norm.weight", count: h)
@@ -115,24 +116,24 @@ public final class Qwen2Model: LanguageModel, @unchecked Sendable {
         let eps = Float(configuration.rmsNormEps)
         let heads = configuration.numAttentionHeads
         let d = configuration.attentionHeadDim
+        let qWidth = heads * d, kvWidth = configuration.kvHeads * d, stride = qWidth + 2 * kvWidth
         let n = input.rows
         var hidden = input
         let x = Ops.rmsNorm(hidden, weight: layer.inputNorm, eps: eps)
-        var q = Linear.apply(x, layer.q, bias: layer.qBias)
-        var k = Linear.apply(x, layer.k, bias: layer.kBias)
-        let v = Linear.apply(x, layer.v, bias: layer.vBias)
-        rope.apply(&q, positions: positions)
-        rope.apply(&k, positions: positions)
-        cache.append(keys: k, values: v)
-        var attended = Tensor(zeros: [n, heads * d])
-        q.data.withUnsafeBufferPointer { qp in
+        var qkv = Linear.apply(x, layer.qkv, bias: layer.qkvBias)
+        var attended = Tensor(zeros: [n, qWidth])
+        qkv.data.withUnsafeMutableBufferPointer { qkvp in
+            let q = qkvp.baseAddress!
+            rope.apply(q, rowStride: stride, width: qWidth + kvWidth, positions: positions)
+            cache.append(keys: .init(q + qWidth, rowStride: stride), values: .init(q + qWidth + kvWidth, rowStride: stride), count: n)
             attended.data.withUnsafeMutableBufferPointer { op in
-                cache.attend(q: qp.baseAddress!, rows: n, heads: heads, headDim: d, scale: 1 / Float(d).squareRoot(), out: op.baseAddress!)
+                cache.attend(q: .init(q, rowStride: stride), rows: n, heads: heads, headDim: d, scale: 1 / Float(d).squareRoot(),
+                             out: op.baseAddress!)
             }
         }
         Ops.add(&hidden, Linear.apply(attended, layer.o))
         let y = Ops.rmsNorm(hidden, weight: layer.postAttentionNorm, eps: eps)
-        let activated = Ops.swiglu(gate: Linear.apply(y, layer.gate), up: Linear.apply(y, layer.up), precision: layer.gate.computeDType)
+        let activated = Ops.swiglu(gateUp: Linear.apply(y, layer.gateUp), precision: layer.gateUp.computeDType)
         Ops.add(&hidden, Linear.apply(activated, layer.down))
         return hidden
     }

@@ -7,8 +7,9 @@ import LoomCore
 public final class SiglipVisionTower: @unchecked Sendable {
     struct Layer {
         let norm1Weight: [Float], norm1Bias: [Float]
-        let q: Weight, k: Weight, v: Weight, out: Weight
-        let qBias: [Float], kBias: [Float], vBias: [Float], outBias: [Float]
+        /// q, k and v stacked (one product), with their biases.
+        let qkv: Weight, qkvBias: [Float]
+        let out: Weight, outBias: [Float]
         let norm2Weight: [Float], norm2Bias: [Float]
         let fc1: Weight, fc2: Weight
         let fc1Bias: [Float], fc2Bias: [Float]
@@ -49,13 +50,9 @@ public final class SiglipVisionTower: @unchecked Sendable {
             return Layer(
                 norm1Weight: try source.vector(l + "layer_norm1.weight", count: h),
                 norm1Bias: try source.vector(l + "layer_norm1.bias", count: h),
-                q: try source.weight(l + "self_attn.q_proj.weight", shape: [h, h]),
-                k: try source.weight(l + "self_attn.k_proj.weight", shape: [h, h]),
-                v: try source.weight(l + "self_attn.v_proj.weight", shape: [h, h]),
+                qkv: try source.stackedWeight(["q", "k", "v"].map { l + "self_attn.\($0)_proj.weight" }, shapes: [[h, h], [h, h], [h, h]]),
+                qkvBias: try ["q", "k", "v"].flatMap { try source.vector(l + "self_attn.\($0)_proj.bias", count: h) },
                 out: try source.weight(l + "self_attn.out_proj.weight", shape: [h, h]),
-                qBias: try source.vector(l + "self_attn.q_proj.bias", count: h),
-                kBias: try source.vector(l + "self_attn.k_proj.bias", count: h),
-                vBias: try source.vector(l + "self_attn.v_proj.bias", count: h),
                 outBias: try source.vector(l + "self_attn.out_proj.bias", count: h),
                 norm2Weight: try source.vector(l + "layer_norm2.weight", count: h),
                 norm2Bias: try source.vector(l + "layer_norm2.bias", count: h),
@@ -133,21 +130,19 @@ public final class SiglipVisionTower: @unchecked Sendable {
         let eps = Float(configuration.layerNormEps)
         var hidden = input
         let x = Ops.layerNorm(hidden, weight: layer.norm1Weight, bias: layer.norm1Bias, eps: eps)
-        let q = Linear.apply(x, layer.q, bias: layer.qBias)
-        let k = Linear.apply(x, layer.k, bias: layer.kBias)
-        let v = Linear.apply(x, layer.v, bias: layer.vBias)
+        let qkv = Linear.apply(x, layer.qkv, bias: layer.qkvBias)
         var attended = Tensor(zeros: [images * count, h])
-        q.data.withUnsafeBufferPointer { qp in k.data.withUnsafeBufferPointer { kp in v.data.withUnsafeBufferPointer { vp in
+        qkv.data.withUnsafeBufferPointer { qkvp in
             attended.data.withUnsafeMutableBufferPointer { op in
                 for image in 0..<images {
-                    let offset = image * count * h
-                    Attention.compute(q: .init(qp.baseAddress! + offset, rowStride: h), k: .init(kp.baseAddress! + offset, rowStride: h),
-                                      v: .init(vp.baseAddress! + offset, rowStride: h), out: op.baseAddress! + offset, outStride: h,
+                    let q = qkvp.baseAddress! + image * count * 3 * h
+                    Attention.compute(q: .init(q, rowStride: 3 * h), k: .init(q + h, rowStride: 3 * h), v: .init(q + 2 * h, rowStride: 3 * h),
+                                      out: op.baseAddress! + image * count * h, outStride: h,
                                       queries: count, keys: count, heads: heads, kvHeads: heads, headDim: d,
-                                      scale: 1 / Float(d).squareRoot(), causalOffset: nil, precision: layer.q.computeDType)
+                                      scale: 1 / Float(d).squareRoot(), causalOffset: nil, precision: layer.qkv.computeDType)
                 }
             }
-        }}}
+        }
         Ops.add(&hidden, Linear.apply(attended, layer.out, bias: layer.outBias))
         let y = Ops.layerNorm(hidden, weight: layer.norm2Weight, bias: layer.norm2Bias, eps: eps)
         var mlp = Linear.apply(y, layer.fc1, bias: layer.fc1Bias)

@@ -39,4 +39,27 @@ import Testing
         let expected = naiveLinear(input, rows: rows, dequantized, outFeatures: n, inFeatures: k)
         #expect(zip(y.data, expected).map { abs($0 - $1) }.max()! < 1e-3)
     }
+
+    /// Stacked weights (q/k/v, gate/up as one product) hold the parts' rows in order, dense or quantised, and
+    /// their product is the parts' products side by side.
+    @Test(arguments: [nil, ComputeOptions.WeightFormat.int8, .int4])
+    func stackedWeightsAreThePartsSideBySide(format: ComputeOptions.WeightFormat?) {
+        let k = 70, sizes = [40, 24, 24]
+        let parts = sizes.enumerated().map { i, n in
+            Weight(name: "p\(i)", shape: [n, k], values: randomValues(n * k, seed: 60 + UInt64(i)), dtype: .bf16)
+        }
+        let options = ComputeOptions(dtype: .f32, weights: format)
+        let prepared = parts.map { options.prepare($0) }
+        let stacked = options.prepare(Weight.stacking(parts))
+        let stackedOfPrepared = format == nil ? stacked : Weight.stacking(prepared)
+        #expect(stacked.shape == [88, k] && stacked.name == "p0+p1+p2")
+        #expect(stacked.floats() == prepared.flatMap { $0.floats() })
+        #expect(stackedOfPrepared.floats() == stacked.floats())
+        let x = Tensor(shape: [2, k], data: randomValues(2 * k, seed: 69))
+        let together = Linear.apply(x, stacked)
+        let separate = prepared.map { Linear.apply(x, $0) }
+        for r in 0..<2 {
+            #expect(Array(together.row(r)) == separate.flatMap { Array($0.row(r)) })
+        }
+    }
 }

@@ -61,7 +61,7 @@ import Foundation
         func lastRow(_ cache: KVCache) -> [Float] {
             var out = [Float](repeating: 0, count: heads * d)
             q.withUnsafeBufferPointer { qp in out.withUnsafeMutableBufferPointer { op in
-                cache.attend(q: qp.baseAddress!, rows: 1, heads: heads, headDim: d, scale: 0.125, out: op.baseAddress!)
+                cache.attend(q: .init(qp.baseAddress!, rowStride: heads * d), rows: 1, heads: heads, headDim: d, scale: 0.125, out: op.baseAddress!)
             }}
             return out
         }
