@@ -93,8 +93,8 @@ struct BenchCommand: ParsableCommand {
                 let ids = (0..<length).map { ($0 * 7919 + 13) % decoder.vocabularySize }
                 let cache = decoder.makeCache()
                 let start = DispatchTime.now()
-                let hidden = decoder.forward(decoder.embed(ids), cache: cache)
-                var logits = decoder.logits(hidden.rows((length - 1)..<length))
+                cache.reserve(length + decodeTokens)
+                var logits = decoder.logits(decoder.prefill(decoder.embed(ids), cache: cache))
                 let ms = elapsedMs(start)
                 report.prefill.append(.init(tokens: length, ms: ms, tokensPerS: Double(length) / (ms / 1000)))
                 if report.decodeContext == 0 { timeDecode(decoder, cache: cache, logits: &logits, into: &report) }
@@ -146,8 +146,8 @@ struct BenchCommand: ParsableCommand {
             let features = try llava.imageFeatures(batch)
             let cache = decoder.makeCache()
             let prefillStart = DispatchTime.now()
-            let hidden = decoder.forward(try llava.embed(ids: ids, imageFeatures: features), cache: cache)
-            var logits = decoder.logits(hidden.rows((ids.count - 1)..<ids.count))
+            cache.reserve(ids.count + decodeTokens)
+            var logits = decoder.logits(decoder.prefill(try llava.embed(ids: ids, imageFeatures: features), cache: cache))
             let prefillMs = elapsedMs(prefillStart)
             report.timeToFirstToken.append(.init(images: count, tokens: ids.count, ms: elapsedMs(start)))
             report.prefill.append(.init(tokens: ids.count, ms: prefillMs, tokensPerS: Double(ids.count) / (prefillMs / 1000)))

@@ -47,8 +47,7 @@ struct VideoBench {
         let decoder = llava.decoder
         let ids = Array(repeating: llava.configuration.imageTokenIndex, count: features.rows)
             + (0..<textTokens).map { ($0 * 7919 + 13) % decoder.vocabularySize }
-        let hidden = decoder.forward(try llava.embed(ids: ids, imageFeatures: features), cache: decoder.makeCache())
-        _ = decoder.logits(hidden.rows((ids.count - 1)..<ids.count))
+        _ = decoder.logits(decoder.prefill(try llava.embed(ids: ids, imageFeatures: features), cache: decoder.makeCache()))
         report.tokens = ids.count
         report.timeToFirstTokenMs = report.decodeMs + millisecondsSince(start)
     }

@@ -54,6 +54,14 @@ public final class KVCache {
         length += count
     }
 
+    /// Makes room for `positions` positions (bf16 caches allocate their packed blocks; f32 rows reserve capacity).
+    public func reserve(_ positions: Int) {
+        if let packed { packed.reserve(positions) } else {
+            keys.reserveCapacity(positions * width)
+            values.reserveCapacity(positions * width)
+        }
+    }
+
     /// Drops every position at or after `newLength`.
     public func truncate(to newLength: Int) {
         precondition(newLength <= length, "KVCache: cannot grow by truncation")

@@ -9,9 +9,15 @@ public struct Generator: Sendable {
     public let model: any LanguageModel
     public let tokenizer: Tokenizer
 
-    public init(model: any LanguageModel, tokenizer: Tokenizer) {
+    /// Prompt positions run through the decoder together: longer prompts are prefilled in chunks of this many rows
+    /// against the growing cache, which keeps activations small (no fresh pages per layer) at the same speed.
+    public var prefillChunkRows: Int
+
+    public init(model: any LanguageModel, tokenizer: Tokenizer, prefillChunkRows: Int = DecoderCache.prefillChunkRows) {
+        precondition(prefillChunkRows > 0, "Generator: prefill chunks need at least one row")
         self.model = model
         self.tokenizer = tokenizer
+        self.prefillChunkRows = prefillChunkRows
     }
 
     /// Generates after a prompt of token ids.
@@ -33,6 +39,7 @@ public struct Generator: Sendable {
         }
         var timings = GenerationTimings()
         let cache = model.makeCache()
+        cache.reserve(min(prompt.rows + parameters.maxNewTokens, model.contextLength))
         var sampler = Sampler(parameters: parameters)
         var decoder = tokenizer.makeStreamingDecoder(skipSpecialTokens: true)
         var stops = StopStringFilter(stops: parameters.stopStrings)
@@ -43,8 +50,7 @@ public struct Generator: Sendable {
         var finish = FinishReason.maxTokens
 
         let prefillStart = DispatchTime.now()
-        let lastHidden = model.forward(prompt, cache: cache).rows((prompt.rows - 1)..<prompt.rows)
-        var logits = model.logits(lastHidden)
+        var logits = model.logits(model.prefill(prompt, cache: cache, chunkRows: prefillChunkRows))
         timings.prefillMs = millisecondsSince(prefillStart)
         timings.prefillTokens = prompt.rows
 

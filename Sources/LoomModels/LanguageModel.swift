@@ -22,8 +22,27 @@ public protocol LanguageModel: AnyObject, Sendable {
     func logits(_ hidden: Tensor) -> Tensor
 }
 
+extension LanguageModel {
+    /// Runs `prompt` (`[positions, hiddenSize]`) through the decoder in chunks of `chunkRows` positions against the
+    /// growing cache (activations stay a few tens of MiB however long the prompt); returns the final hidden state
+    /// of the last position (`[1, hiddenSize]`).
+    public func prefill(_ prompt: Tensor, cache: DecoderCache, chunkRows: Int = DecoderCache.prefillChunkRows) -> Tensor {
+        precondition(chunkRows > 0, "prefill: chunks need at least one row")
+        var last = Tensor(zeros: [0, prompt.columns])
+        for start in stride(from: 0, to: prompt.rows, by: chunkRows) {
+            let end = min(start + chunkRows, prompt.rows)
+            let hidden = forward(start == 0 && end == prompt.rows ? prompt : prompt.rows(start..<end), cache: cache)
+            last = hidden.rows((hidden.rows - 1)..<hidden.rows)
+        }
+        return last
+    }
+}
+
 /// Key-value caches of every layer of a decoder, plus the number of positions consumed.
 public final class DecoderCache {
+    /// Positions a prompt is prefilled in at a time (see ``LanguageModel/prefill(_:cache:chunkRows:)``).
+    public static let prefillChunkRows = 1024
+
     /// One cache per layer.
     public let layers: [KVCache]
 
@@ -39,6 +58,11 @@ public final class DecoderCache {
 
     /// Positions consumed so far.
     public var length: Int { layers.first?.length ?? 0 }
+
+    /// Makes room for `positions` positions in every layer up front (no regrowth while decoding).
+    public func reserve(_ positions: Int) {
+        for layer in layers { layer.reserve(positions) }
+    }
 
     /// Forgets every position at or after `newLength` (to reuse a shared prefix).
     public func truncate(to newLength: Int) {

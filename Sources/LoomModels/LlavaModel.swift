@@ -39,7 +39,29 @@ public final class LlavaModel: LoadedModel, @unchecked Sendable {
 
     /// Decoder-ready features of a batch of preprocessed images (`[images, 3, size, size]`):
     /// `[images * imageTokenCount, hiddenSize]`, image after image, patches row-major.
+    /// Runs at most ``imagesPerPass`` images through the tower and projector at a time, so that activations stay
+    /// small (a few tens of MiB) however many images a prompt holds.
     public func imageFeatures(_ pixels: Tensor) throws -> Tensor {
+        let images = pixels.shape.first ?? 0
+        guard images > LlavaModel.imagesPerPass else { return try passFeatures(pixels) }
+        let perImage = pixels.count / images
+        var out: [Float] = []
+        var columns = 0
+        for first in stride(from: 0, to: images, by: LlavaModel.imagesPerPass) {
+            let count = min(LlavaModel.imagesPerPass, images - first)
+            let group = Tensor(shape: [count] + pixels.shape.dropFirst(),
+                               data: Array(pixels.data[(first * perImage)..<((first + count) * perImage)]))
+            let features = try passFeatures(group)
+            columns = features.columns
+            out.append(contentsOf: features.data)
+        }
+        return Tensor(shape: [out.count / columns, columns], data: out)
+    }
+
+    /// Images the vision tower encodes together.
+    public static let imagesPerPass = 2
+
+    private func passFeatures(_ pixels: Tensor) throws -> Tensor {
         var features = try visionTower(pixels)
         if configuration.visionFeatureSelectStrategy == "default" {
             let images = pixels.shape[0], patches = configuration.visionConfig.patchCount

@@ -44,6 +44,24 @@ import LoomTestSupport
         #expect(maxAbsDifference(rows, expected.data.prefix(rows.count)) < 1e-4)
     }
 
+    /// A prompt prefilled in chunks (3 positions at a time, against the growing cache) ends in the same logits as
+    /// one pass, in f32 (where they also match the reference's last position) and in bf16 (packed weights, bf16 cache).
+    @Test(arguments: configs, [ComputeOptions.f32, .bf16])
+    func chunkedPrefillMatchesWholePrompt(name: String, compute: ComputeOptions) throws {
+        let dir = Fixtures.url("qwen2/\(name)")
+        let model = try ModelRegistry.load(directory: dir, compute: compute).languageModel
+        let ids = Fixtures.ints(try Fixtures.referenceJSON(dir), "prompt_ids")
+        let whole = model.logits(model.prefill(model.embed(ids), cache: model.makeCache(), chunkRows: ids.count))
+        let cache = model.makeCache()
+        let chunked = model.logits(model.prefill(model.embed(ids), cache: cache, chunkRows: 3))
+        #expect(ids.count > 6 && cache.length == ids.count)
+        #expect(maxAbsDifference(chunked.data, whole.data) < (compute == .f32 ? 1e-4 : 1e-3))
+        if compute == .f32 {
+            let expected = try Fixtures.referenceTensor(dir, "logits").data.suffix(model.vocabularySize)
+            #expect(maxAbsDifference(chunked.data, Array(expected)) < 1e-4)
+        }
+    }
+
     @Test(arguments: configs)
     func greedyContinuationIsIdentical(name: String) throws {
         let (model, dir) = try load(name)
