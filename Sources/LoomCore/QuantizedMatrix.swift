@@ -114,24 +114,26 @@ public final class QuantizedMatrix: @unchecked Sendable {
     }
 
     /// Single-row product `out[rows] = W · x` (`x`: `columns` floats), both threads streaming disjoint rows.
-    /// int8 rows meet `x` in f32; int4 rows meet it rounded to bf16 (bf16 dot products, f32 accumulation).
+    /// `x` is quantised to int8 in the same groups of 32 (one f32 scale each) and every group's dot product is an
+    /// integer one (as llama.cpp's q8_0 activations), scaled by both groups' scales.
     public func multiplyRow(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
         let kp = paddedColumns
         let padded = UnsafeMutablePointer<Float>.allocate(capacity: kp)
-        let rounded = UnsafeMutablePointer<UInt16>.allocate(capacity: kp)
-        defer { padded.deallocate(); rounded.deallocate() }
+        defer { padded.deallocate() }
         padded.update(from: x, count: columns)
         (padded + columns).initialize(repeating: 0, count: kp - columns)
-        if bits == .int4 { loom_f32_to_bf16(padded, rounded, kp) }
+        let prepared = UnsafeMutableRawPointer.allocate(byteCount: loom_activation_bytes(Int32(bits.rawValue), Int64(kp)), alignment: 64)
+        defer { prepared.deallocate() }
+        loom_prepare_activation(Int32(bits.rawValue), padded, Int64(kp), prepared)
         let values = self.values, scales = self.scales, bits = self.bits
         Parallel.forEachChunk(rows, costPerItem: kp) { range in
             switch bits {
             case .int8:
                 loom_gemv_q8(values.assumingMemoryBound(to: Int8.self), scales, Int64(kp),
-                             Int64(range.lowerBound), Int64(range.upperBound), padded, out)
+                             Int64(range.lowerBound), Int64(range.upperBound), prepared, out)
             case .int4:
                 loom_gemv_q4(values.assumingMemoryBound(to: UInt8.self), scales, Int64(kp),
-                             Int64(range.lowerBound), Int64(range.upperBound), rounded, out)
+                             Int64(range.lowerBound), Int64(range.upperBound), prepared, out)
             }
         }
     }

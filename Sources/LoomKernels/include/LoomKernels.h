@@ -76,21 +76,29 @@ void loom_gemv_bf16_packed(const uint16_t *packed, int64_t k_padded, int64_t n, 
 /** Elements per quantisation group (one f16 scale each). */
 enum { LOOM_QUANT_GROUP = 32 };
 
+/** Bytes of scratch ``loom_prepare_activation`` fills for a `k_padded`-long row and `bits` (8 or 4) weights. */
+size_t loom_activation_bytes(int bits, int64_t k_padded);
+/**
+ * Quantises the activation row `x` (`k_padded` floats, zero-padded) to int8 in groups of 32 (f32 scale
+ * max|x|/127 per group) and lays it out for the `bits`-bit kernel in `scratch` (64-byte aligned).
+ */
+void loom_prepare_activation(int bits, const float *x, int64_t k_padded, void *scratch);
+
 /**
  * Rows `[row_begin, row_end)` of an int8 group-quantised weight: `q` is `[rows, k_padded]` int8, `scales`
- * `[rows, k_padded / 32]` f16; `y[r] = Σ_g scale[r, g] · Σ_{i∈g} q[r, i] · x[i]`. `x` is f32, zero-padded.
+ * `[rows, k_padded / 32]` f16; `y[r] = Σ_g scale[r, g] · sx[g] · Σ_{i∈g} q[r, i] · xq[i]` with the activation
+ * prepared by ``loom_prepare_activation`` (integer dot products per group, vpdpbusd).
  */
 void loom_gemv_q8(const int8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin, int64_t row_end,
-                  const float *x, float *y);
+                  const void *prepared, float *y);
 
 /**
  * Rows `[row_begin, row_end)` of an int4 group-quantised weight: `q` is `[rows, k_padded / 2]` bytes, each group
  * of 32 values in 16 bytes (value `j` in the low nibble of byte `j`, value `j + 16` in its high nibble), stored as
- * `value + 8`; `scales` as for int8. `x` is bf16 (`k_padded` long, zero-padded): the products run as bf16 dot
- * products with f32 accumulation.
+ * `value + 8`; `scales` as for int8; the activation prepared for 4-bit weights.
  */
 void loom_gemv_q4(const uint8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin, int64_t row_end,
-                  const uint16_t *x, float *y);
+                  const void *prepared, float *y);
 
 /** Quantises `rows` rows of `k` floats (row stride `k`) to int8 groups (`q`: `[rows, k_padded]`). */
 void loom_quantize_q8(const float *w, int64_t rows, int64_t k, int64_t k_padded, int8_t *q, uint16_t *scales);
