@@ -131,6 +131,9 @@ struct BenchCommand: ParsableCommand {
         start = DispatchTime.now()
         _ = try llava.imageFeatures(pixels.reshaped([1] + pixels.shape))
         report.visionMsPerImage = elapsedMs(start)
+        if llava.visionTower.computeDType == .bf16 {
+            report.visionEfficiency = VisionEfficiency(llava, msPerImage: report.visionMsPerImage!)
+        }
         let decoder = llava.decoder
         let perImage = llava.configuration.imageTokenCount
         let counts = try scenario.map { try scenarios($0).map(\.imageCount) } ?? positiveList(imageCounts, option: "--image-counts")
@@ -217,9 +220,10 @@ struct BenchReport: Encodable {
     var decodeContext = 0
     var peakRSSMiB: Double = 0
     var video: VideoBench.Report?
+    var visionEfficiency: VisionEfficiency?
 
     enum CodingKeys: String, CodingKey {
-        case video
+        case video, visionEfficiency = "vision_efficiency"
         case model, dtype, weights, threads, loadMs = "load_ms", prefill, preprocessMs = "preprocess_ms"
         case visionMsPerImage = "vision_ms_per_image", timeToFirstToken = "time_to_first_token"
         case decodeTokensPerS = "decode_tokens_per_s", decodeContext = "decode_context", peakRSSMiB = "peak_rss_mib"

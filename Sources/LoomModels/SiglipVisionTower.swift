@@ -63,6 +63,12 @@ public final class SiglipVisionTower: @unchecked Sendable {
         }
     }
 
+    /// Encoder layers it runs (up to the deepest layer it reads features from).
+    public var layerCount: Int { layers.count }
+
+    /// The precision its products run in (`.bf16` when its weights are packed for bf16).
+    public var computeDType: DType { layers.first?.qkv.computeDType ?? .f32 }
+
     /// Width of the features it returns (hidden size × number of layers read).
     public var featureWidth: Int { configuration.hiddenSize * featureLayers.count }
 

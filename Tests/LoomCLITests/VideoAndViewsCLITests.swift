@@ -65,4 +65,16 @@ import LoomTestSupport
         #expect((video["tokens"] as? NSNumber)?.intValue == 16 * 36 + 10)
         #expect(((video["time_to_first_token_ms"] as? NSNumber)?.doubleValue ?? 0) >= ((video["decode_ms"] as? NSNumber)?.doubleValue ?? 1))
     }
+
+    /// In bf16, `loom bench` measures the bf16 product rate in the same process and relates the tower's rate to it.
+    @Test func benchRelatesVisionToTheProductRate() throws {
+        let run = try CLI.run(["bench", "--model", model, "--dtype", "bf16", "--scenario", "1-image", "--text-tokens", "4",
+                               "--decode-tokens", "1"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let efficiency = try #require(try run.json()["vision_efficiency"] as? [String: Any])
+        let gemm = try #require((efficiency["gemm_bf16_gflops"] as? NSNumber)?.doubleValue)
+        let vision = try #require((efficiency["vision_gflops"] as? NSNumber)?.doubleValue)
+        let ratio = try #require((efficiency["efficiency"] as? NSNumber)?.doubleValue)
+        #expect(gemm > 0 && vision > 0 && abs(ratio - vision / gemm) < 1e-9)
+    }
 }
