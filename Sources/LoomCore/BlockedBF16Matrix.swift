@@ -1,3 +1,4 @@
+import Foundation
 import LoomKernels
 
 /// A `[rows, columns]` weight reordered once into oneDNN's blocked bf16 layout (`BA16a64b2a`): the only copy of
@@ -28,6 +29,38 @@ public final class BlockedBF16Matrix: @unchecked Sendable {
         Parallel.forEachChunk((rows + 63) / 64, costPerItem: 64 * columns) { blocks in
             loom_packed_fill(handle, base, isF32, Int64(blocks.lowerBound), Int64(blocks.upperBound))
         }
+    }
+
+    /// An unfilled packed `[rows, columns]` weight (scratch for ``fill(from:)``); nil when oneDNN is unavailable.
+    init?(rows: Int, columns: Int) {
+        guard let handle = loom_packed_create(Int64(rows), Int64(columns)) else { return nil }
+        self.handle = handle
+        self.rows = rows
+        self.columns = columns
+        paddedColumns = Int(loom_packed_k_padded(handle))
+        data = loom_packed_data(handle)
+    }
+
+    /// Refills every block with a quantised matrix of the same shape, dequantised and rounded to bf16.
+    func fill(from matrix: QuantizedMatrix) {
+        precondition(matrix.rows == rows && matrix.columns == columns, "BlockedBF16Matrix: shape differs from the quantised matrix")
+        let bits = Int32(matrix.bits.rawValue), values = matrix.values, scales = matrix.scales, q = Int64(matrix.paddedColumns)
+        Parallel.forEachChunk(blockCount, costPerItem: 64 * columns) { blocks in
+            loom_packed_fill_quantized(self.handle, bits, values, scales, q, Int64(blocks.lowerBound), Int64(blocks.upperBound))
+        }
+    }
+
+    /// Packed scratch matrices by shape, reused by multi-row products against quantised weights.
+    private static var scratch: [[Int]: [BlockedBF16Matrix]] = [:]
+    private static let scratchLock = NSLock()
+
+    /// Runs `body` with a scratch packed matrix of `rows × columns` (nil when oneDNN is unavailable); the matrix
+    /// returns to the pool afterwards, so each shape is allocated once per concurrent use.
+    static func withScratch<R>(rows: Int, columns: Int, _ body: (BlockedBF16Matrix?) -> R) -> R {
+        let key = [rows, columns]
+        let matrix = scratchLock.withLock { scratch[key]?.popLast() } ?? BlockedBF16Matrix(rows: rows, columns: columns)
+        defer { if let matrix { scratchLock.withLock { scratch[key, default: []].append(matrix) } } }
+        return body(matrix)
     }
 
     deinit { loom_packed_destroy(handle) }

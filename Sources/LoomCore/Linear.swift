@@ -5,7 +5,8 @@ import CBLAS
 ///
 /// Paths by weight form: dense f32 → OpenBLAS; dense bf16/f16 → widened in row blocks, OpenBLAS (the f32
 /// reference); prepacked bf16 → oneDNN (several rows, fused bias) or the AVX-512 bf16 kernel (one row);
-/// quantised → the int8/int4 kernels (one row) or dequantised row blocks through OpenBLAS (several rows).
+/// quantised → the int8/int4 kernels (one row), or several rows through oneDNN on a bf16 scratch the weight is
+/// dequantised into (bf16 mode) or dequantised row blocks through OpenBLAS (f32 mode).
 public enum Linear {
     /// Rows of a non-f32 weight widened per block before each BLAS call.
     static let widenBlockRows = 256
@@ -55,6 +56,8 @@ public enum Linear {
             return matrix.multiply(x, rows: m, bias: nil, into: out)
         case .quantized(let matrix, _)? where m == 1:
             return matrix.multiplyRow(x, into: out)
+        case .quantized(let matrix, .bf16)?:
+            if matrix.multiplyBF16(x, rows: m, into: out) { return }
         default: break
         }
         if let w = weight.f32Pointer {

@@ -113,6 +113,18 @@ public final class QuantizedMatrix: @unchecked Sendable {
         }
     }
 
+    /// Multi-row product `out[m, rows] = x[m, columns] · Wᵀ` in bf16: the weight is dequantised into a pooled
+    /// scratch in oneDNN's packed layout and multiplied there (activations rounded to bf16, f32 accumulation).
+    /// Returns false when oneDNN is unavailable (callers take the f32 path).
+    public func multiplyBF16(_ x: UnsafePointer<Float>, rows m: Int, into out: UnsafeMutablePointer<Float>) -> Bool {
+        BlockedBF16Matrix.withScratch(rows: rows, columns: columns) { scratch in
+            guard let scratch else { return false }
+            scratch.fill(from: self)
+            scratch.multiply(x, rows: m, bias: nil, into: out)
+            return true
+        }
+    }
+
     /// Single-row product `out[rows] = W · x` (`x`: `columns` floats), both threads streaming disjoint rows.
     /// `x` is quantised to int8 in the same groups of 32 (one f32 scale each) and every group's dot product is an
     /// integer one (as llama.cpp's q8_0 activations), scaled by both groups' scales.

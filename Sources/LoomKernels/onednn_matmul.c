@@ -182,6 +182,74 @@ void loom_packed_fill(loom_packed_matrix *matrix, const void *weights, int sourc
     }
 }
 
+#if LOOM_X86
+/* One row's groups of 32 as bf16 pairs (vectorised dequantisation), then 16 strided stores per group. */
+LOOM_AVX512 static void fill_row_quantized_avx512(uint32_t *out, int bits, const void *q, const uint16_t *scales,
+                                                  int64_t q_padded, int64_t r, int64_t live_groups) {
+    const int64_t groups = q_padded / 32;
+    uint32_t pairs[16] __attribute__((aligned(64)));
+    for (int64_t g = 0; g < live_groups; g++) {
+        const __m512 scale = _mm512_set1_ps(_cvtsh_ss(scales[r * groups + g]));
+        __m512i lo, hi;
+        if (bits == 8) {
+            const int8_t *v = (const int8_t *)q + r * q_padded + g * 32;
+            lo = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)v));
+            hi = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(v + 16)));
+        } else {
+            const __m128i bytes = _mm_loadu_si128((const __m128i *)((const uint8_t *)q + r * (q_padded / 2) + g * 16));
+            const __m128i nibble = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
+            lo = _mm512_cvtepi8_epi32(_mm_sub_epi8(_mm_and_si128(bytes, nibble), eight));
+            hi = _mm512_cvtepi8_epi32(_mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), nibble), eight));
+        }
+        __m512 a = _mm512_mul_ps(_mm512_cvtepi32_ps(lo), scale), b = _mm512_mul_ps(_mm512_cvtepi32_ps(hi), scale);
+        _mm512_store_si512(pairs, (__m512i)_mm512_cvtne2ps_pbh(b, a));
+        for (int i = 0; i < 16; i++) out[(g * 16 + i) * LOOM_PACKED_BLOCK_N] = pairs[i];
+    }
+}
+#endif
+
+void loom_packed_fill_quantized(loom_packed_matrix *matrix, int bits, const void *q, const uint16_t *scales,
+                                int64_t q_padded, int64_t block_begin, int64_t block_end) {
+    const int64_t k = matrix->k, n = matrix->n, pairs = matrix->k_padded / 2, groups = q_padded / 32;
+    for (int64_t b = block_begin; b < block_end; b++) {
+        uint32_t *out = (uint32_t *)(matrix->data + b * pairs * 128);
+        for (int64_t j = 0; j < LOOM_PACKED_BLOCK_N; j++) {
+            const int64_t r = b * LOOM_PACKED_BLOCK_N + j;
+            int64_t p = 0;
+#if LOOM_X86
+            if (r < n && loom_cpu_has_avx512_bf16()) {
+                const int64_t live_groups = (((k + 1) / 2 < pairs ? (k + 1) / 2 : pairs) + 15) / 16;
+                fill_row_quantized_avx512(out + j, bits, q, scales, q_padded, r, live_groups);
+                p = live_groups * 16;
+            } else
+#endif
+            if (r < n) {
+                /* Pairs (2p, 2p+1) never straddle a group of 32; columns past k are stored as zeros. */
+                const int64_t live = (k + 1) / 2 < pairs ? (k + 1) / 2 : pairs;
+                for (int64_t g = 0; g < groups && p < live; g++) {
+                    const float scale = loom_f16_to_f32(scales[r * groups + g]);
+                    for (int i = 0; i < 16 && p < live; i++, p++) {
+                        float even, odd;
+                        if (bits == 8) {
+                            const int8_t *v = (const int8_t *)q + r * q_padded + 2 * p;
+                            even = v[0] * scale;
+                            odd = v[1] * scale;
+                        } else {
+                            const uint8_t *v = (const uint8_t *)q + r * (q_padded / 2) + g * 16;
+                            const int e = 2 * i, o = 2 * i + 1;
+                            even = ((e < 16 ? v[e] & 0xF : v[e - 16] >> 4) - 8) * scale;
+                            odd = ((o < 16 ? v[o] & 0xF : v[o - 16] >> 4) - 8) * scale;
+                        }
+                        out[p * LOOM_PACKED_BLOCK_N + j] = (uint32_t)loom_f32_to_bf16_scalar(even)
+                                                           | ((uint32_t)loom_f32_to_bf16_scalar(odd) << 16);
+                    }
+                }
+            }
+            for (; p < pairs; p++) out[p * LOOM_PACKED_BLOCK_N + j] = 0;
+        }
+    }
+}
+
 void loom_packed_destroy(loom_packed_matrix *matrix) {
     if (!matrix) return;
     if (matrix->weights) dnnl.memory_destroy(matrix->weights);

@@ -45,6 +45,21 @@ import Testing
         }
     }
 
+    /// Several rows against a quantised weight in bf16 mode: the weight dequantised and rounded to bf16, the
+    /// activations rounded to bf16, f32 accumulation (oneDNN on a packed scratch).
+    @Test(arguments: [ComputeOptions.WeightFormat.int8, .int4])
+    func quantizedRowsInBF16MatchRoundedProduct(format: ComputeOptions.WeightFormat) throws {
+        let k = 4304 / 8 + 2, n = 70, rows = 9
+        let x = randomValues(rows * k, seed: 23)
+        let prepared = ComputeOptions(dtype: .bf16, weights: format).prepare(Weight(name: "w", shape: [n, k], values: randomValues(n * k, seed: 24)))
+        let rounded = prepared.floats().map { bf16ToFloat(floatToBF16($0)) }
+        for _ in 0..<2 {
+            let y = Linear.apply(Tensor(shape: [rows, k], data: x), prepared)
+            let expected = naiveLinear(x.map { bf16ToFloat(floatToBF16($0)) }, rows: rows, rounded, outFeatures: n, inFeatures: k)
+            #expect(zip(y.data, expected).map { abs($0 - $1) }.max()! < 1e-3)
+        }
+    }
+
     /// `x` rounded as the single-row kernels round it: int8 in groups of 32, scale max|x|/127 per group.
     func quantizedInGroups(_ x: [Float]) -> [Float] {
         stride(from: 0, to: x.count, by: 32).flatMap { start -> [Float] in

@@ -46,6 +46,12 @@ loom_packed_matrix *loom_packed_create(int64_t n, int64_t k);
  */
 void loom_packed_fill(loom_packed_matrix *matrix, const void *weights, int source_is_f32, int64_t block_begin,
                       int64_t block_end);
+/**
+ * Fills column blocks `[block_begin, block_end)` of a packed `[n, k]` weight from a group-quantised one (`bits` 8
+ * or 4, values with row length `q_padded`, f16 scales per group of 32), dequantised and rounded to bf16.
+ */
+void loom_packed_fill_quantized(loom_packed_matrix *matrix, int bits, const void *q, const uint16_t *scales,
+                                int64_t q_padded, int64_t block_begin, int64_t block_end);
 /** Frees the packed weight and its primitives. */
 void loom_packed_destroy(loom_packed_matrix *matrix);
 /** The packed elements: for column block `b` and reduction pair `p`, 64 columns × 2 bf16 at `(b·kp/2 + p)·128`. */
