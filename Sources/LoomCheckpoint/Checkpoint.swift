@@ -81,17 +81,13 @@ public final class Checkpoint: @unchecked Sendable {
     /// prepared for the compute mode.
     public func stackedWeight(_ names: [String], shapes: [[Int]]) throws -> Weight {
         let parts = try zip(names, shapes).map { try storedWeight($0, shape: $1) }
-        var stacked = parts[0]
-        if parts.count > 1 {
-            stacked = Weight.stacking(parts)
+        let prepared = compute.map { $0.prepare(stacking: parts) } ?? (parts.count == 1 ? parts[0] : Weight.stacking(parts))
+        if parts.count > 1 || prepared.packed != nil && parts[0].packed == nil {
             for part in parts {
                 if case .quantized(let matrix, _)? = part.packed { matrix.storage.forEach(MappedFile.releasePages(of:)) }
                 else { MappedFile.releasePages(of: part.bytes) }
             }
         }
-        guard let compute else { return stacked }
-        let prepared = compute.prepare(stacked)
-        if parts.count == 1 && prepared.packed != nil && stacked.packed == nil { MappedFile.releasePages(of: stacked.bytes) }
         return prepared
     }
 

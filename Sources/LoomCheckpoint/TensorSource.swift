@@ -44,6 +44,6 @@ public final class PreparedSource: TensorSource, @unchecked Sendable {
     }
 
     public func stackedWeight(_ names: [String], shapes: [[Int]]) throws -> Weight {
-        compute.prepare(try base.stackedWeight(names, shapes: shapes))
+        compute.prepare(stacking: try zip(names, shapes).map { try base.weight($0, shape: $1) })
     }
 }

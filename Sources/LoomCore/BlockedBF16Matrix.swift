@@ -31,6 +31,32 @@ public final class BlockedBF16Matrix: @unchecked Sendable {
         }
     }
 
+    /// Packs dense weights with one column count as one stacked matrix, straight from each part's storage (no
+    /// stacked copy); nil unless every part starts on a 64-row block, or when oneDNN is unavailable.
+    public init?(stacking parts: [Weight]) {
+        guard let first = parts.first, parts.allSatisfy({
+            $0.packed == nil && $0.shape.count == 2 && $0.shape[0] % 64 == 0 && $0.columns == first.columns
+                && ($0.dtype == .f32 || $0.dtype == .bf16) && $0.dtype == first.dtype && $0.bytes.baseAddress != nil
+        }), let handle = loom_packed_create(Int64(parts.reduce(0) { $0 + $1.shape[0] }), Int64(first.columns))
+        else { return nil }
+        self.handle = handle
+        rows = parts.reduce(0) { $0 + $1.shape[0] }
+        columns = first.columns
+        paddedColumns = Int(loom_packed_k_padded(handle))
+        data = loom_packed_data(handle)
+        let isF32: Int32 = first.dtype == .f32 ? 1 : 0, rowBytes = columns * first.dtype.byteSize
+        var firstBlock = 0
+        for part in parts {
+            // loom_packed_fill reads row `r` of a block at `source + r · rowBytes`: shift the part's base by its first row.
+            let source = part.bytes.baseAddress! - firstBlock * 64 * rowBytes
+            let begin = firstBlock, blocks = part.shape[0] / 64
+            Parallel.forEachChunk(blocks, costPerItem: 64 * columns) { range in
+                loom_packed_fill(handle, source, isF32, Int64(begin + range.lowerBound), Int64(begin + range.upperBound))
+            }
+            firstBlock += blocks
+        }
+    }
+
     /// An unfilled packed `[rows, columns]` weight (scratch for ``fill(from:)``); nil when oneDNN is unavailable.
     init?(rows: Int, columns: Int) {
         guard let handle = loom_packed_create(Int64(rows), Int64(columns)) else { return nil }

@@ -36,6 +36,18 @@ public struct ComputeOptions: Sendable, Equatable {
         weight.shape.count == 2 && !weight.name.contains("position_embedding")
     }
 
+    /// `parts` stacked by rows (products sharing an input) in the form these options compute with; bf16 packing
+    /// reads the parts in place when they start on whole 64-row blocks, other forms stack a copy first.
+    public func prepare(stacking parts: [Weight]) -> Weight {
+        if parts.count == 1 { return prepare(parts[0]) }
+        let stackedShape = [parts.reduce(0) { $0 + $1.shape[0] }, parts[0].columns]
+        if weights == nil || weights == .bf16, resolvedDType(stored: parts[0].dtype) == .bf16 || weights == .bf16,
+           let matrix = BlockedBF16Matrix(stacking: parts) {
+            return Weight(name: parts.map(\.name).joined(separator: "+"), shape: stackedShape, packed: .blockedBF16(matrix))
+        }
+        return prepare(Weight.stacking(parts))
+    }
+
     /// `weight` in the form these options compute with: quantised, prepacked bf16, or unchanged.
     /// Vectors, convolution kernels and position tables are returned unchanged.
     public func prepare(_ weight: Weight) -> Weight {

@@ -45,6 +45,19 @@ import Testing
         }
     }
 
+    /// bf16 packing of parts that start on whole 64-row blocks reads them in place; other shapes stack a copy.
+    @Test(arguments: [[64, 128], [40, 24]])
+    func packedStackingHoldsThePartsInOrder(sizes: [Int]) {
+        let k = 70
+        let parts = sizes.enumerated().map { i, n in
+            Weight(name: "p\(i)", shape: [n, k], values: randomValues(n * k, seed: 80 + UInt64(i)), dtype: .bf16)
+        }
+        let stacked = ComputeOptions.bf16.prepare(stacking: parts)
+        guard case .blockedBF16(let matrix)? = stacked.packed else { Issue.record("not packed"); return }
+        #expect(matrix.rows == sizes.reduce(0, +) && stacked.shape == [matrix.rows, k])
+        #expect(stacked.floats() == parts.flatMap { $0.floats() })
+    }
+
     /// Several rows against a quantised weight in bf16 mode: the weight dequantised and rounded to bf16, the
     /// activations rounded to bf16, f32 accumulation (oneDNN on a packed scratch).
     @Test(arguments: [ComputeOptions.WeightFormat.int8, .int4])
