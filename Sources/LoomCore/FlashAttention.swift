@@ -2,7 +2,7 @@ import LoomKernels
 
 /// bf16 attention without a queries × keys matrix (the C kernel `loom_attention_bf16`): keys and values packed
 /// per head, query rows in groups, key tiles of 64 with an online softmax, causal tiles skipped. Its memory is
-/// the packed keys and values (the size of a bf16 KV cache) plus a few KiB of stack per thread.
+/// the packed keys and values (the size of a bf16 KV cache) plus about 40 KiB of stack per call.
 public enum FlashAttention {
     /// Query rows per parallel work item.
     static let queryBlock = 32

@@ -1,5 +1,5 @@
 /* Weight-only group quantisation (groups of 32 along each row, one f16 scale per group): quantise, dequantise,
- * and single-row products that stream the int8 / int4 weights with f32 activations. */
+ * and single-row products that stream the int8 / int4 weights against an int8-quantised activation row. */
 #include "LoomKernels.h"
 #include "simd.h"
 
