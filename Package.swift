@@ -76,7 +76,7 @@ let package = Package(
 
         // Shared test helpers: fixture paths, reference files, tolerances.
         .target(name: "LoomTestSupport", dependencies: ["LoomCore", "LoomCheckpoint"], path: "Tests/LoomTestSupport"),
-        .testTarget(name: "LoomCoreTests", dependencies: ["LoomCore"]),
+        .testTarget(name: "LoomCoreTests", dependencies: ["LoomCore", "LoomKernels"]),
         .testTarget(name: "LoomCheckpointTests", dependencies: ["LoomCheckpoint"]),
         .testTarget(name: "LoomTokenizersTests", dependencies: ["LoomTokenizers", "LoomTestSupport"]),
         .testTarget(name: "LoomMediaTests", dependencies: ["LoomMedia", "LoomCore", "LoomTestSupport"]),

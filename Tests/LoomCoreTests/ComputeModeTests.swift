@@ -1,4 +1,5 @@
 import Testing
+import LoomKernels
 @testable import LoomCore
 
 /// bf16 (prepacked, oneDNN / AVX-512) and int8 / int4 products against the f64 product of the weights they hold.
@@ -102,6 +103,36 @@ import Testing
         let separate = prepared.map { Linear.apply(x, $0) }
         for r in 0..<2 {
             #expect(Array(together.row(r)) == separate.flatMap { Array($0.row(r)) })
+        }
+    }
+}
+
+/// The portable C kernels (what arm64 runs) compute what the AVX-512 ones compute, on this machine.
+@Suite struct PortableKernelTests {
+    @Test func portableDecodeAndAttentionKernelsMatchAVX512() {
+        let k = 4304 / 8 + 2, n = 70
+        let x = randomValues(k, seed: 91)
+        let weights = [ComputeOptions.WeightFormat.int8, .int4].map {
+            ComputeOptions(dtype: .f32, weights: $0).prepare(Weight(name: "w", shape: [n, k], values: randomValues(n * k, seed: 92)))
+        }
+        let q = randomValues(40 * 64, seed: 93), kv = randomValues(90 * 64, seed: 94)
+        func run() -> [[Float]] {
+            var outputs = weights.map { Linear.apply(Tensor(shape: [1, k], data: x), $0).data }
+            var attended = [Float](repeating: 0, count: 40 * 64)
+            q.withUnsafeBufferPointer { qp in kv.withUnsafeBufferPointer { kp in attended.withUnsafeMutableBufferPointer { op in
+                Attention.compute(q: .init(qp.baseAddress!, rowStride: 64), k: .init(kp.baseAddress!, rowStride: 64),
+                                  v: .init(kp.baseAddress!, rowStride: 64), out: op.baseAddress!, outStride: 64, queries: 40, keys: 90,
+                                  heads: 1, kvHeads: 1, headDim: 64, scale: 0.125, causalOffset: 50, precision: .bf16)
+            }}}
+            outputs.append(attended)
+            return outputs
+        }
+        let fast = run()
+        loom_force_portable_kernels(1)
+        let portable = run()
+        loom_force_portable_kernels(0)
+        for (a, b) in zip(fast, portable) {
+            #expect(a.count == b.count && zip(a, b).map { abs($0 - $1) }.max()! < 1e-3)
         }
     }
 }

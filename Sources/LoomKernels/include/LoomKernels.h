@@ -12,6 +12,8 @@ extern "C" {
 
 /** Non-zero when the CPU runs AVX-512 F/BW/VL with BF16 and VNNI (the fast kernels); zero selects portable C. */
 int loom_cpu_has_avx512_bf16(void);
+/** With a non-zero argument every kernel takes its portable C path (to test those paths on AVX-512 machines). */
+void loom_force_portable_kernels(int portable);
 
 /* ---- Thread pool ----------------------------------------------------------------------------------------- */
 
