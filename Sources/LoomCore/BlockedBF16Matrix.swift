@@ -15,45 +15,30 @@ public final class BlockedBF16Matrix: @unchecked Sendable {
     private let data: UnsafePointer<UInt16>
 
     /// Packs a dense f32 or bf16 `[rows, columns]` weight; nil when oneDNN is unavailable or picks another layout.
-    public init?(packing weight: Weight) {
-        guard weight.packed == nil, weight.shape.count == 2, weight.dtype == .f32 || weight.dtype == .bf16,
-              let base = weight.bytes.baseAddress,
-              let handle = loom_packed_create(Int64(weight.shape[0]), Int64(weight.shape[1]))
-        else { return nil }
-        self.handle = handle
-        rows = weight.shape[0]
-        columns = weight.shape[1]
-        paddedColumns = Int(loom_packed_k_padded(handle))
-        data = loom_packed_data(handle)
-        let isF32: Int32 = weight.dtype == .f32 ? 1 : 0
-        Parallel.forEachChunk((rows + 63) / 64, costPerItem: 64 * columns) { blocks in
-            loom_packed_fill(handle, base, isF32, Int64(blocks.lowerBound), Int64(blocks.upperBound))
-        }
+    public convenience init?(packing weight: Weight) {
+        self.init(stacking: [weight])
     }
 
-    /// Packs dense weights with one column count as one stacked matrix, straight from each part's storage (no
-    /// stacked copy); nil unless every part starts on a 64-row block, or when oneDNN is unavailable.
-    public init?(stacking parts: [Weight]) {
+    /// Packs dense f32 or bf16 weights of one dtype and column count as one matrix stacked by rows, straight from
+    /// each part's storage (no stacked copy); nil when a part other than the last ends inside a 64-row block, or
+    /// when oneDNN is unavailable or picks another layout.
+    public convenience init?(stacking parts: [Weight]) {
         guard let first = parts.first, parts.allSatisfy({
-            $0.packed == nil && $0.shape.count == 2 && $0.shape[0] % 64 == 0 && $0.columns == first.columns
+            $0.packed == nil && $0.shape.count == 2 && $0.columns == first.columns
                 && ($0.dtype == .f32 || $0.dtype == .bf16) && $0.dtype == first.dtype && $0.bytes.baseAddress != nil
-        }), let handle = loom_packed_create(Int64(parts.reduce(0) { $0 + $1.shape[0] }), Int64(first.columns))
-        else { return nil }
-        self.handle = handle
-        rows = parts.reduce(0) { $0 + $1.shape[0] }
-        columns = first.columns
-        paddedColumns = Int(loom_packed_k_padded(handle))
-        data = loom_packed_data(handle)
+        }), parts.dropLast().allSatisfy({ $0.shape[0] % 64 == 0 }) else { return nil }
+        self.init(rows: parts.reduce(0) { $0 + $1.shape[0] }, columns: first.columns)
         let isF32: Int32 = first.dtype == .f32 ? 1 : 0, rowBytes = columns * first.dtype.byteSize
-        var firstBlock = 0
+        let handle = self.handle
+        var firstRow = 0
         for part in parts {
             // loom_packed_fill reads row `r` of a block at `source + r · rowBytes`: shift the part's base by its first row.
-            let source = part.bytes.baseAddress! - firstBlock * 64 * rowBytes
-            let begin = firstBlock, blocks = part.shape[0] / 64
-            Parallel.forEachChunk(blocks, costPerItem: 64 * columns) { range in
+            let source = part.bytes.baseAddress! - firstRow * rowBytes
+            let begin = firstRow / 64, end = (firstRow + part.shape[0] + 63) / 64
+            Parallel.forEachChunk(end - begin, costPerItem: 64 * columns) { range in
                 loom_packed_fill(handle, source, isF32, Int64(begin + range.lowerBound), Int64(begin + range.upperBound))
             }
-            firstBlock += blocks
+            firstRow += part.shape[0]
         }
     }
 

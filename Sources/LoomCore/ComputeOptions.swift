@@ -40,12 +40,15 @@ public struct ComputeOptions: Sendable, Equatable {
     /// reads the parts in place when they start on whole 64-row blocks, other forms stack a copy first.
     public func prepare(stacking parts: [Weight]) -> Weight {
         if parts.count == 1 { return prepare(parts[0]) }
-        let stackedShape = [parts.reduce(0) { $0 + $1.shape[0] }, parts[0].columns]
-        if weights == nil || weights == .bf16, resolvedDType(stored: parts[0].dtype) == .bf16 || weights == .bf16,
-           let matrix = BlockedBF16Matrix(stacking: parts) {
-            return Weight(name: parts.map(\.name).joined(separator: "+"), shape: stackedShape, packed: .blockedBF16(matrix))
+        if packsBF16(stored: parts[0].dtype), let matrix = BlockedBF16Matrix(stacking: parts) {
+            return Weight(name: Weight.stackedName(parts), shape: [matrix.rows, matrix.columns], packed: .blockedBF16(matrix))
         }
         return prepare(Weight.stacking(parts))
+    }
+
+    /// Whether dense weights stored as `stored` are kept as prepacked bf16 blocks.
+    func packsBF16(stored: DType) -> Bool {
+        (weights == nil || weights == .bf16) && (weights == .bf16 || resolvedDType(stored: stored) == .bf16)
     }
 
     /// `weight` in the form these options compute with: quantised, prepacked bf16, or unchanged.
@@ -63,7 +66,7 @@ public struct ComputeOptions: Sendable, Equatable {
             let matrix = QuantizedMatrix(quantizing: weight, bits: weights == .int8 ? .int8 : .int4)
             return Weight(name: weight.name, shape: weight.shape, packed: .quantized(matrix, computeDType: computeDType))
         case .bf16?, nil:
-            guard weights == .bf16 || computeDType == .bf16, let matrix = BlockedBF16Matrix(packing: weight) else { return weight }
+            guard packsBF16(stored: weight.dtype), let matrix = BlockedBF16Matrix(packing: weight) else { return weight }
             return Weight(name: weight.name, shape: weight.shape, packed: .blockedBF16(matrix))
         }
     }

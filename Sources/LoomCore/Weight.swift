@@ -141,7 +141,7 @@ extension Weight {
         let first = parts[0]
         let columns = first.columns
         let rows = parts.reduce(0) { $0 + $1.shape[0] }
-        let name = parts.map(\.name).joined(separator: "+")
+        let name = stackedName(parts)
         precondition(parts.allSatisfy { $0.shape.count == 2 && $0.columns == columns },
                      "Weight.stacking: \(name) are not matrices of \(columns) columns")
         if case .quantized(_, let computeDType)? = first.packed {
@@ -161,6 +161,9 @@ extension Weight {
         return Weight(name: name, dtype: first.dtype, shape: [rows, columns],
                       bytes: UnsafeRawBufferPointer(start: buffer.pointer, count: buffer.byteCount), owner: buffer)
     }
+
+    /// The name of a stacked weight: its parts' names joined by `+`.
+    static func stackedName(_ parts: [Weight]) -> String { parts.map(\.name).joined(separator: "+") }
 }
 
 /// A weight's computing layout when it is not the checkpoint's dense row-major form.
