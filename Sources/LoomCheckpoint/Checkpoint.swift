@@ -68,17 +68,13 @@ public final class Checkpoint: @unchecked Sendable {
         return w
     }
 
-    /// The stored tensor `name`, checked to have `shape`.
+    /// The stored tensor `name`, checked to have `shape`, prepared for the compute mode.
     public func weight(_ name: String, shape: [Int]) throws -> Weight {
-        let w = try storedWeight(name, shape: shape)
-        guard let compute else { return w }
-        let prepared = compute.prepare(w)
-        if prepared.packed != nil && w.packed == nil { MappedFile.releasePages(of: w.bytes) }
-        return prepared
+        try stackedWeight([name], shapes: [shape])
     }
 
-    /// The stored matrices `names` stacked by rows (a copy, after which their mapped pages are released), then
-    /// prepared for the compute mode.
+    /// The stored matrices `names` stacked by rows and prepared for the compute mode; the mapped pages of tensors
+    /// that were copied or converted are released.
     public func stackedWeight(_ names: [String], shapes: [[Int]]) throws -> Weight {
         let parts = try zip(names, shapes).map { try storedWeight($0, shape: $1) }
         let prepared = compute.map { $0.prepare(stacking: parts) } ?? (parts.count == 1 ? parts[0] : Weight.stacking(parts))
