@@ -9,15 +9,9 @@ public struct Generator: Sendable {
     public let model: any LanguageModel
     public let tokenizer: Tokenizer
 
-    /// Prompt positions run through the decoder together: longer prompts are prefilled in chunks of this many rows
-    /// against the growing cache, which keeps activations small (no fresh pages per layer) at the same speed.
-    public var prefillChunkRows: Int
-
-    public init(model: any LanguageModel, tokenizer: Tokenizer, prefillChunkRows: Int = DecoderCache.prefillChunkRows) {
-        precondition(prefillChunkRows > 0, "Generator: prefill chunks need at least one row")
+    public init(model: any LanguageModel, tokenizer: Tokenizer) {
         self.model = model
         self.tokenizer = tokenizer
-        self.prefillChunkRows = prefillChunkRows
     }
 
     /// Generates after a prompt of token ids.
@@ -50,7 +44,7 @@ public struct Generator: Sendable {
         var finish = FinishReason.maxTokens
 
         let prefillStart = DispatchTime.now()
-        var logits = model.logits(model.prefill(prompt, cache: cache, chunkRows: prefillChunkRows))
+        var logits = model.logits(model.prefill(prompt, cache: cache))
         timings.prefillMs = millisecondsSince(prefillStart)
         timings.prefillTokens = prompt.rows
 
