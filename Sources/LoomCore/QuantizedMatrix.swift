@@ -130,13 +130,9 @@ public final class QuantizedMatrix: @unchecked Sendable {
     /// integer one (as llama.cpp's q8_0 activations), scaled by both groups' scales.
     public func multiplyRow(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
         let kp = paddedColumns
-        let padded = UnsafeMutablePointer<Float>.allocate(capacity: kp)
-        defer { padded.deallocate() }
-        padded.update(from: x, count: columns)
-        (padded + columns).initialize(repeating: 0, count: kp - columns)
         let prepared = UnsafeMutableRawPointer.allocate(byteCount: loom_activation_bytes(Int32(bits.rawValue), Int64(kp)), alignment: 64)
         defer { prepared.deallocate() }
-        loom_prepare_activation(Int32(bits.rawValue), padded, Int64(kp), prepared)
+        loom_prepare_activation(Int32(bits.rawValue), x, Int64(columns), Int64(kp), prepared)
         let values = self.values, scales = self.scales, bits = self.bits
         Parallel.forEachChunk(rows, costPerItem: kp) { range in
             switch bits {

@@ -1,7 +1,7 @@
 #include "LoomKernels.h"
 #include "simd.h"
 
-static int forced_portable;
+static _Atomic int forced_portable;
 
 void loom_force_portable_kernels(int portable) { forced_portable = portable; }
 

@@ -91,22 +91,24 @@ size_t loom_activation_bytes(int bits, int64_t k_padded) {
     return (size_t)q4_chunks(k_padded) * (64 + 64 + 64 + 16);
 }
 
-/* x in groups of 32 → int8 values and one f32 scale per group (zero groups get scale 0). */
-static void quantize_activation(const float *x, int64_t k_padded, int8_t *q, float *scales) {
+/* x (`k` floats, zeros up to `k_padded`) in groups of 32 → int8 values and one f32 scale per group (zero groups
+ * get scale 0). */
+static void quantize_activation(const float *x, int64_t k, int64_t k_padded, int8_t *q, float *scales) {
     for (int64_t g = 0; g < k_padded / G; g++) {
+        const int live = k - g * G < G ? (int)(k - g * G) : G;
         float largest = 0;
-        for (int i = 0; i < G; i++) largest = fmaxf(largest, fabsf(x[g * G + i]));
+        for (int i = 0; i < live; i++) largest = fmaxf(largest, fabsf(x[g * G + i]));
         float scale = largest / 127, inverse = scale > 0 ? 1 / scale : 0;
         scales[g] = scale;
-        for (int i = 0; i < G; i++) q[g * G + i] = (int8_t)nearbyintf(x[g * G + i] * inverse);
+        for (int i = 0; i < G; i++) q[g * G + i] = i < live ? (int8_t)nearbyintf(x[g * G + i] * inverse) : 0;
     }
 }
 
-void loom_prepare_activation(int bits, const float *x, int64_t k_padded, void *scratch) {
+void loom_prepare_activation(int bits, const float *x, int64_t k, int64_t k_padded, void *scratch) {
     const int64_t groups = k_padded / G;
     int8_t q[k_padded + Q4_CHUNK];
     float sx[groups + 4];
-    quantize_activation(x, k_padded, q, sx);
+    quantize_activation(x, k, k_padded, q, sx);
     if (bits == 8) {
         const int64_t chunks = q8_chunks(k_padded);
         uint8_t *magnitude = scratch;

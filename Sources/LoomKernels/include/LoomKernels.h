@@ -87,10 +87,10 @@ enum { LOOM_QUANT_GROUP = 32 };
 /** Bytes of scratch ``loom_prepare_activation`` fills for a `k_padded`-long row and `bits` (8 or 4) weights. */
 size_t loom_activation_bytes(int bits, int64_t k_padded);
 /**
- * Quantises the activation row `x` (`k_padded` floats, zero-padded) to int8 in groups of 32 (f32 scale
- * max|x|/127 per group) and lays it out for the `bits`-bit kernel in `scratch` (64-byte aligned).
+ * Quantises the activation row `x` (`k` floats, taken as zeros up to `k_padded`) to int8 in groups of 32 (f32
+ * scale max|x|/127 per group) and lays it out for the `bits`-bit kernel in `scratch` (64-byte aligned).
  */
-void loom_prepare_activation(int bits, const float *x, int64_t k_padded, void *scratch);
+void loom_prepare_activation(int bits, const float *x, int64_t k, int64_t k_padded, void *scratch);
 
 /**
  * Rows `[row_begin, row_end)` of an int8 group-quantised weight: `q` is `[rows, k_padded]` int8, `scales`
