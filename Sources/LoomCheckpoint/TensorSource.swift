@@ -17,6 +17,14 @@ extension TensorSource {
         try weight(name, shape: [count]).floats()
     }
 
+    /// The linear layers `prefixes` (`P.weight` of `rows[i] × columns`, `P.bias`) as one stacked weight and their
+    /// biases side by side, e.g. q, k and v of an attention layer.
+    public func stackedLinear(_ prefixes: [String], rows: [Int], columns: Int) throws -> (weight: Weight, bias: [Float]) {
+        let weight = try stackedWeight(prefixes.map { $0 + ".weight" }, shapes: rows.map { [$0, columns] })
+        let bias = try zip(prefixes, rows).flatMap { try vector($0 + ".bias", count: $1) }
+        return (weight, bias)
+    }
+
     /// Stacks the tensors as handed out (dense or quantised).
     public func stackedWeight(_ names: [String], shapes: [[Int]]) throws -> Weight {
         let parts = try zip(names, shapes).map { try weight($0, shape: $1) }

@@ -54,14 +54,12 @@ public final class Qwen2Model: LanguageModel, @unchecked Sendable {
         embedTokens = embed
         layers = try (0..<configuration.numHiddenLayers).map { i in
             let l = "\(p)layers.\(i)."
+            let qkv = try checkpoint.stackedLinear(["q", "k", "v"].map { l + "self_attn.\($0)_proj" }, rows: [heads * d, kv * d, kv * d],
+                                                   columns: h)
             return Layer(
                 inputNorm: try checkpoint.vector(l + "input_layernorm.weight", count: h),
                 postAttentionNorm: try checkpoint.vector(l + "post_attention_layernorm.weight", count: h),
-                qkv: try checkpoint.stackedWeight(["q", "k", "v"].map { l + "self_attn.\($0)_proj.weight" },
-                                                  shapes: [[heads * d, h], [kv * d, h], [kv * d, h]]),
-                qkvBias: try checkpoint.vector(l + "self_attn.q_proj.bias", count: heads * d)
-                    + checkpoint.vector(l + "self_attn.k_proj.bias", count: kv * d)
-                    + checkpoint.vector(l + "self_attn.v_proj.bias", count: kv * d),
+                qkv: qkv.weight, qkvBias: qkv.bias,
                 o: try checkpoint.weight(l + "self_attn.o_proj.weight", shape: [h, heads * d]),
                 gateUp: try checkpoint.stackedWeight([l + "mlp.gate_proj.weight", l + "mlp.up_proj.weight"], shapes: [[ff, h], [ff, h]]),
                 down: try checkpoint.weight(l + "mlp.down_proj.weight", shape: [h, ff]))

@@ -47,11 +47,11 @@ public final class SiglipVisionTower: @unchecked Sendable {
         let needed = resolved.max() ?? 0
         layers = try (0..<needed).map { i in
             let l = "\(prefix)encoder.layers.\(i)."
+            let qkv = try source.stackedLinear(["q", "k", "v"].map { l + "self_attn.\($0)_proj" }, rows: [h, h, h], columns: h)
             return Layer(
                 norm1Weight: try source.vector(l + "layer_norm1.weight", count: h),
                 norm1Bias: try source.vector(l + "layer_norm1.bias", count: h),
-                qkv: try source.stackedWeight(["q", "k", "v"].map { l + "self_attn.\($0)_proj.weight" }, shapes: [[h, h], [h, h], [h, h]]),
-                qkvBias: try ["q", "k", "v"].flatMap { try source.vector(l + "self_attn.\($0)_proj.bias", count: h) },
+                qkv: qkv.weight, qkvBias: qkv.bias,
                 out: try source.weight(l + "self_attn.out_proj.weight", shape: [h, h]),
                 outBias: try source.vector(l + "self_attn.out_proj.bias", count: h),
                 norm2Weight: try source.vector(l + "layer_norm2.weight", count: h),
