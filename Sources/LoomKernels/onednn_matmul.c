@@ -211,21 +211,25 @@ LOOM_AVX512 static void fill_row_quantized_avx512(uint32_t *out, int bits, const
 void loom_packed_fill_quantized(loom_packed_matrix *matrix, int bits, const void *q, const uint16_t *scales,
                                 int64_t q_padded, int64_t block_begin, int64_t block_end) {
     const int64_t k = matrix->k, n = matrix->n, pairs = matrix->k_padded / 2, groups = q_padded / 32;
+    /* Pairs (2p, 2p+1) holding columns below k; they never straddle a group of 32, and columns past k are stored
+     * as zeros, so whole groups may be written. */
+    const int64_t live = (k + 1) / 2 < pairs ? (k + 1) / 2 : pairs;
+#if LOOM_X86
+    const int fast = loom_cpu_has_avx512_bf16();
+#endif
     for (int64_t b = block_begin; b < block_end; b++) {
         uint32_t *out = (uint32_t *)(matrix->data + b * pairs * 128);
         for (int64_t j = 0; j < LOOM_PACKED_BLOCK_N; j++) {
             const int64_t r = b * LOOM_PACKED_BLOCK_N + j;
             int64_t p = 0;
 #if LOOM_X86
-            if (r < n && loom_cpu_has_avx512_bf16()) {
-                const int64_t live_groups = (((k + 1) / 2 < pairs ? (k + 1) / 2 : pairs) + 15) / 16;
+            if (r < n && fast) {
+                const int64_t live_groups = (live + 15) / 16;
                 fill_row_quantized_avx512(out + j, bits, q, scales, q_padded, r, live_groups);
                 p = live_groups * 16;
             } else
 #endif
             if (r < n) {
-                /* Pairs (2p, 2p+1) never straddle a group of 32; columns past k are stored as zeros. */
-                const int64_t live = (k + 1) / 2 < pairs ? (k + 1) / 2 : pairs;
                 for (int64_t g = 0; g < groups && p < live; g++) {
                     const float scale = loom_f16_to_f32(scales[r * groups + g]);
                     for (int i = 0; i < 16 && p < live; i++, p++) {

@@ -108,7 +108,8 @@ import LoomKernels
     }
 }
 
-/// The portable C kernels (what arm64 runs) compute what the AVX-512 ones compute, on this machine.
+/// The portable C kernels (what arm64 runs) compute what the AVX-512 ones compute, on this machine: int8 / int4
+/// single-row products, dequantisation into the packed bf16 layout, bf16 attention.
 @Suite struct PortableKernelTests {
     @Test func portableDecodeAndAttentionKernelsMatchAVX512() {
         let k = 4304 / 8 + 2, n = 70
@@ -116,9 +117,14 @@ import LoomKernels
         let weights = [ComputeOptions.WeightFormat.int8, .int4].map {
             ComputeOptions(dtype: .f32, weights: $0).prepare(Weight(name: "w", shape: [n, k], values: randomValues(n * k, seed: 92)))
         }
+        let rowsInBF16 = [ComputeOptions.WeightFormat.int8, .int4].map {
+            ComputeOptions(dtype: .bf16, weights: $0).prepare(Weight(name: "w", shape: [n, k], values: randomValues(n * k, seed: 95)))
+        }
+        let xs = Tensor(shape: [3, k], data: randomValues(3 * k, seed: 96))
         let q = randomValues(40 * 64, seed: 93), kv = randomValues(90 * 64, seed: 94)
         func run() -> [[Float]] {
             var outputs = weights.map { Linear.apply(Tensor(shape: [1, k], data: x), $0).data }
+                + rowsInBF16.map { Linear.apply(xs, $0).data }
             var attended = [Float](repeating: 0, count: 40 * 64)
             q.withUnsafeBufferPointer { qp in kv.withUnsafeBufferPointer { kp in attended.withUnsafeMutableBufferPointer { op in
                 Attention.compute(q: .init(qp.baseAddress!, rowStride: 64), k: .init(kp.baseAddress!, rowStride: 64),
