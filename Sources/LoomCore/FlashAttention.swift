@@ -20,8 +20,11 @@ public enum FlashAttention {
         public let kvHeads: Int
         public let headDim: Int
         public private(set) var capacity = 0
-        private var keyBuffers: [OwnedBuffer] = []
-        private var valueBuffers: [OwnedBuffer] = []
+        /// Keys of every head, then values of every head, in one block (so that decoding streams it through huge
+        /// pages where the system offers them).
+        private var storage: OwnedBuffer?
+        private var keyBytes = 0
+        private var valueBytes = 0
 
         public init(kvHeads: Int, headDim: Int, capacity: Int) {
             self.kvHeads = kvHeads
@@ -34,26 +37,32 @@ public enum FlashAttention {
 
         /// Grows to hold at least `keys` keys (doubling), keeping what is stored.
         public func reserve(_ keys: Int) {
-            guard keys > capacity || keyBuffers.isEmpty else { return }
+            guard keys > capacity || storage == nil else { return }
             let newCapacity = max(keys, capacity * 2, 16)
-            let keyBytes = loom_attention_keys_bytes(Int64(newCapacity), Int32(headDim))
-            let valueBytes = loom_attention_values_bytes(Int64(newCapacity), Int32(headDim))
-            let oldKeys = keyBuffers, oldValues = valueBuffers
-            keyBuffers = (0..<kvHeads).map { _ in OwnedBuffer(byteCount: keyBytes) }
-            valueBuffers = (0..<kvHeads).map { _ in OwnedBuffer(byteCount: valueBytes) }
-            for h in 0..<kvHeads {
-                keyBuffers[h].pointer.initializeMemory(as: UInt8.self, repeating: 0, count: keyBytes)
-                valueBuffers[h].pointer.initializeMemory(as: UInt8.self, repeating: 0, count: valueBytes)
-                if h < oldKeys.count {
-                    keyBuffers[h].pointer.copyMemory(from: oldKeys[h].pointer, byteCount: oldKeys[h].byteCount)
-                    valueBuffers[h].pointer.copyMemory(from: oldValues[h].pointer, byteCount: oldValues[h].byteCount)
+            let newKeyBytes = loom_attention_keys_bytes(Int64(newCapacity), Int32(headDim))
+            let newValueBytes = loom_attention_values_bytes(Int64(newCapacity), Int32(headDim))
+            let grown = OwnedBuffer(byteCount: kvHeads * (newKeyBytes + newValueBytes))
+            grown.pointer.initializeMemory(as: UInt8.self, repeating: 0, count: grown.byteCount)
+            if let storage {
+                for h in 0..<kvHeads {
+                    (grown.pointer + h * newKeyBytes).copyMemory(from: storage.pointer + h * keyBytes, byteCount: keyBytes)
+                    (grown.pointer + kvHeads * newKeyBytes + h * newValueBytes)
+                        .copyMemory(from: storage.pointer + kvHeads * keyBytes + h * valueBytes, byteCount: valueBytes)
                 }
             }
+            storage = grown
+            keyBytes = newKeyBytes
+            valueBytes = newValueBytes
             capacity = newCapacity
         }
 
-        func keys(_ head: Int) -> UnsafeMutablePointer<UInt16> { keyBuffers[head].pointer.assumingMemoryBound(to: UInt16.self) }
-        func values(_ head: Int) -> UnsafeMutablePointer<UInt16> { valueBuffers[head].pointer.assumingMemoryBound(to: UInt16.self) }
+        func keys(_ head: Int) -> UnsafeMutablePointer<UInt16> {
+            (storage!.pointer + head * keyBytes).assumingMemoryBound(to: UInt16.self)
+        }
+
+        func values(_ head: Int) -> UnsafeMutablePointer<UInt16> {
+            (storage!.pointer + kvHeads * keyBytes + head * valueBytes).assumingMemoryBound(to: UInt16.self)
+        }
 
         /// Packs `count` f32 key and value rows (all heads side by side) at key positions `[first, first + count)`.
         public func store(keys k: Attention.Operand, values v: Attention.Operand, at first: Int, count: Int) {

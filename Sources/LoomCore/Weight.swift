@@ -1,4 +1,5 @@
 import Foundation
+import LoomKernels
 
 /// A stored parameter tensor in its checkpoint dtype, usually a view into a memory-mapped file.
 ///
@@ -114,13 +115,14 @@ public final class OwnedBuffer: @unchecked Sendable {
     /// Size in bytes.
     public let byteCount: Int
 
-    /// Allocates `byteCount` bytes (at least one).
+    /// Allocates `byteCount` bytes, 64-byte aligned (large blocks on huge pages where the system offers them).
     public init(byteCount: Int) {
+        guard let pointer = loom_large_allocate(byteCount) else { fatalError("OwnedBuffer: out of memory for \(byteCount) bytes") }
         self.byteCount = byteCount
-        self.pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+        self.pointer = pointer
     }
 
-    deinit { pointer.deallocate() }
+    deinit { loom_large_free(pointer, byteCount) }
 }
 
 extension Weight {

@@ -73,6 +73,7 @@ struct loom_packed_matrix {
     dnnl_memory_desc_t weights_md;
     dnnl_memory_t weights;
     uint16_t *data;
+    size_t bytes;
 };
 
 static cached_primitive *primitives;
@@ -130,8 +131,8 @@ loom_packed_matrix *loom_packed_create(int64_t n, int64_t k) {
     matrix->k = k;
     matrix->k_padded = (k + LOOM_PACKED_BLOCK_K - 1) / LOOM_PACKED_BLOCK_K * LOOM_PACKED_BLOCK_K;
     matrix->weights_md = expected;
-    size_t bytes = dnnl.memory_desc_get_size(&expected);
-    matrix->data = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    matrix->bytes = dnnl.memory_desc_get_size(&expected);
+    matrix->data = loom_large_allocate(matrix->bytes);
     if (!matrix->data || dnnl.memory_create(&matrix->weights, &expected, shared_engine, matrix->data) != dnnl_success) {
         loom_packed_destroy(matrix);
         return NULL;
@@ -257,7 +258,7 @@ void loom_packed_fill_quantized(loom_packed_matrix *matrix, int bits, const void
 void loom_packed_destroy(loom_packed_matrix *matrix) {
     if (!matrix) return;
     if (matrix->weights) dnnl.memory_destroy(matrix->weights);
-    free(matrix->data);
+    loom_large_free(matrix->data, matrix->bytes);
     free(matrix);
 }
 

@@ -158,6 +158,12 @@ uint16_t loom_f32_to_f16(float f);
 /* Keeps freed blocks of up to 32 MiB in the C heap and never trims it (glibc; no effect elsewhere). */
 void loom_keep_freed_blocks(void);
 
+/* A 64-byte aligned block of `bytes` for long-lived large data (weights, KV caches): blocks of 2 MiB or more are
+ * 2 MiB-aligned mappings marked for transparent huge pages on Linux. NULL when memory is exhausted. Free with
+ * loom_large_free and the same size. */
+void *loom_large_allocate(size_t bytes);
+void loom_large_free(void *block, size_t bytes);
+
 #ifdef __cplusplus
 }
 #endif
