@@ -1,7 +1,7 @@
 import Foundation
 import LoomKernels
 
-/// Loom's one thread pool: work is split into at most ``Parallel/threadCount`` contiguous chunks.
+/// Loom's one thread pool: work is split into contiguous chunks run by at most ``Parallel/threadCount`` threads.
 ///
 /// Once oneDNN is in use (a bf16 model is loaded), the chunks run on the OpenMP threads that oneDNN's products
 /// also use (libgomp), so Loom's kernels and oneDNN never run in two pools beside each other; otherwise (the f32
@@ -20,6 +20,10 @@ public enum Parallel {
         return loom_parallel_available() != 0
     }()
 
+    /// Chunks per thread on the OpenMP pool: threads claim them in turn, so a thread that starts late or shares
+    /// its core does less of the work instead of holding up the other at the end.
+    static let chunksPerThread = 4
+
     /// Calls `body(range)` over disjoint chunks covering `0..<count`, in parallel when the work is large
     /// enough (`count * costPerItem` of at least about 32k operations).
     public static func forEachChunk(_ count: Int, costPerItem: Int = 1, _ body: (Range<Int>) -> Void) {
@@ -30,10 +34,11 @@ public enum Parallel {
             return
         }
         if openMPAvailable && loom_onednn_ready() != 0 {
+            let claimed = min(count, chunks * chunksPerThread)
             withoutActuallyEscaping(body) { escapable in
                 var call = escapable
                 withUnsafeMutablePointer(to: &call) { pointer in
-                    loom_parallel_run(Int64(count), Int32(chunks), pointer) { context, lo, hi in
+                    loom_parallel_run(Int64(count), Int32(claimed), Int32(chunks), pointer) { context, lo, hi in
                         context!.assumingMemoryBound(to: ((Range<Int>) -> Void).self).pointee(Int(lo)..<Int(hi))
                     }
                 }

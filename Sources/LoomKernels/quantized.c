@@ -4,6 +4,7 @@
 #include "simd.h"
 
 #include <math.h>
+#include <string.h>
 
 #define G LOOM_QUANT_GROUP
 
@@ -104,7 +105,7 @@ static void quantize_activation(const float *x, int64_t k, int64_t k_padded, int
     }
 }
 
-void loom_prepare_activation(int bits, const float *x, int64_t k, int64_t k_padded, void *scratch) {
+static void prepare_activation_portable(int bits, const float *x, int64_t k, int64_t k_padded, void *scratch) {
     const int64_t groups = k_padded / G;
     int8_t q[k_padded + Q4_CHUNK];
     float sx[groups + 4];
@@ -147,6 +148,64 @@ void loom_prepare_activation(int bits, const float *x, int64_t k, int64_t k_padd
             start[c * 16 + lane] = -8 * sum;
         }
     }
+}
+
+#if LOOM_X86
+/* The same values as the portable preparation: |x| maxima, scale max/127, x·(1/scale) rounded to nearest even. */
+LOOM_AVX512 static void prepare_activation_avx512(int bits, const float *x, int64_t k, int64_t k_padded,
+                                                  void *scratch) {
+    const int64_t groups = k_padded / G;
+    const int64_t chunks = bits == 8 ? q8_chunks(k_padded) : q4_chunks(k_padded);
+    memset(scratch, 0, loom_activation_bytes(bits, k_padded));
+    uint8_t *magnitude = scratch;
+    uint64_t *negative = (uint64_t *)(magnitude + chunks * 64);
+    float *scales8 = (float *)(negative + chunks);
+    int8_t *low = scratch, *high = low + chunks * 64;
+    int32_t *start = (int32_t *)(high + chunks * 64);
+    float *scales4 = (float *)(start + chunks * 16);
+    for (int64_t g = 0; g < groups; g++) {
+        const int64_t live = k - g * G;
+        const __mmask16 m0 = live >= 16 ? 0xFFFF : live > 0 ? (__mmask16)((1u << live) - 1) : 0;
+        const __mmask16 m1 = live >= 32 ? 0xFFFF : live > 16 ? (__mmask16)((1u << (live - 16)) - 1) : 0;
+        const __m512 v0 = _mm512_maskz_loadu_ps(m0, x + g * G), v1 = _mm512_maskz_loadu_ps(m1, x + g * G + 16);
+        const float largest = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+        const float scale = largest / 127, inverse = scale > 0 ? 1 / scale : 0;
+        const __m512 iv = _mm512_set1_ps(inverse);
+        const __m128i b0 = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(v0, iv)));
+        const __m128i b1 = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(v1, iv)));
+        if (bits == 8) {
+            uint8_t *out = magnitude + g * G;
+            _mm_storeu_si128((__m128i *)out, _mm_abs_epi8(b0));
+            _mm_storeu_si128((__m128i *)(out + 16), _mm_abs_epi8(b1));
+            const uint64_t signs = (uint64_t)_mm_movepi8_mask(b0) | ((uint64_t)_mm_movepi8_mask(b1) << 16);
+            negative[g / 2] |= signs << (32 * (g % 2));
+            scales8[g] = scale;
+        } else {
+            const int64_t c = g / 4, part = g % 4;
+            _mm_storeu_si128((__m128i *)(low + c * 64 + part * 16), b0);
+            _mm_storeu_si128((__m128i *)(high + c * 64 + part * 16), b1);
+            scales4[g] = scale;
+        }
+    }
+    if (bits == 4) {
+        const __m512i ones = _mm512_set1_epi8(1), zero = _mm512_setzero_si512();
+        for (int64_t c = 0; c < chunks; c++) {
+            __m512i sum = _mm512_dpbusd_epi32(zero, ones, _mm512_load_si512(low + c * 64));
+            sum = _mm512_dpbusd_epi32(sum, ones, _mm512_load_si512(high + c * 64));
+            _mm512_store_si512(start + c * 16, _mm512_mullo_epi32(sum, _mm512_set1_epi32(-8)));
+        }
+    }
+}
+#endif
+
+void loom_prepare_activation(int bits, const float *x, int64_t k, int64_t k_padded, void *scratch) {
+#if LOOM_X86
+    if (loom_cpu_has_avx512_bf16()) {
+        prepare_activation_avx512(bits, x, k, k_padded, scratch);
+        return;
+    }
+#endif
+    prepare_activation_portable(bits, x, k, k_padded, scratch);
 }
 
 #if LOOM_X86

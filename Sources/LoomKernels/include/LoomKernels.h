@@ -21,8 +21,9 @@ void loom_force_portable_kernels(int portable);
 typedef void (*loom_chunk_function)(void *context, int64_t lo, int64_t hi);
 /** Non-zero when the OpenMP runtime oneDNN uses (libgomp) could be opened to run Loom's parallel loops. */
 int loom_parallel_available(void);
-/** Runs `body` over `chunks` contiguous, disjoint chunks of `[0, count)` on `chunks` OpenMP threads. */
-void loom_parallel_run(int64_t count, int chunks, void *context, loom_chunk_function body);
+/** Runs `body` over `chunks` contiguous, disjoint chunks of `[0, count)` on `threads` OpenMP threads, each thread
+ * claiming the next unclaimed chunk when it is done with one. */
+void loom_parallel_run(int64_t count, int chunks, int threads, void *context, loom_chunk_function body);
 
 /* ---- Conversions ----------------------------------------------------------------------------------------- */
 
