@@ -72,9 +72,9 @@ public enum FlashAttention {
                 for item in range {
                     let h = item / 2
                     if item % 2 == 0 {
-                        loom_attention_pack_keys(k.base + h * d, 1, Int64(k.rowStride), Int64(first), Int64(count), Int32(d), self.keys(h))
+                        loom_attention_pack_keys(k.base + h * d, Int64(k.rowStride), Int64(first), Int64(count), Int32(d), self.keys(h))
                     } else {
-                        loom_attention_pack_values(v.base + h * d, 1, Int64(v.rowStride), Int64(first), Int64(count), Int32(d), self.values(h))
+                        loom_attention_pack_values(v.base + h * d, Int64(v.rowStride), Int64(first), Int64(count), Int32(d), self.values(h))
                     }
                 }
             }

@@ -25,11 +25,12 @@ public enum Parallel {
     static let chunksPerThread = 4
 
     /// Calls `body(range)` over disjoint chunks covering `0..<count`, in parallel when the work is large
-    /// enough (`count * costPerItem` of at least about 32k operations).
+    /// enough (`count * costPerItem` of at least about 32k operations) and the calling thread has not forced the
+    /// portable kernels (`loom_force_portable_kernels`, which holds for that thread only).
     public static func forEachChunk(_ count: Int, costPerItem: Int = 1, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
         let chunks = min(threadCount, count)
-        if chunks <= 1 || count * costPerItem < 32_768 {
+        if chunks <= 1 || count * costPerItem < 32_768 || loom_portable_kernels_forced() != 0 {
             body(0..<count)
             return
         }

@@ -25,31 +25,87 @@ size_t loom_attention_values_bytes(int64_t keys, int head_dim) {
     return (size_t)padded_keys(keys) * (size_t)padded_dims(head_dim) * 2;
 }
 
-static uint16_t source_element(const void *src, int src_is_f32, int64_t row_stride, int64_t row, int64_t column) {
-    if (src_is_f32) return loom_f32_to_bf16_scalar(((const float *)src)[row * row_stride + column]);
-    return ((const uint16_t *)src)[row * row_stride + column];
-}
-
-void loom_attention_pack_keys(const void *src, int src_is_f32, int64_t row_stride, int64_t first, int64_t count,
-                              int head_dim, uint16_t *dst) {
-    const int64_t pairs = (head_dim + 1) / 2;
-    for (int64_t r = 0; r < count; r++) {
-        int64_t key = first + r, block = key / KEY_BLOCK, lane = key % KEY_BLOCK;
-        for (int64_t p = 0; p < pairs; p++) {
-            uint16_t *slot = dst + (block * pairs + p) * 32 + 2 * lane;
-            slot[0] = source_element(src, src_is_f32, row_stride, r, 2 * p);
-            slot[1] = 2 * p + 1 < head_dim ? source_element(src, src_is_f32, row_stride, r, 2 * p + 1) : 0;
-        }
+/* One key row into its lane of the packed blocks. */
+static void pack_key_row(const float *row, int64_t key, int head_dim, uint16_t *dst) {
+    const int64_t pairs = (head_dim + 1) / 2, block = key / KEY_BLOCK, lane = key % KEY_BLOCK;
+    for (int64_t p = 0; p < pairs; p++) {
+        uint16_t *slot = dst + (block * pairs + p) * 32 + 2 * lane;
+        slot[0] = loom_f32_to_bf16_scalar(row[2 * p]);
+        slot[1] = 2 * p + 1 < head_dim ? loom_f32_to_bf16_scalar(row[2 * p + 1]) : 0;
     }
 }
 
-void loom_attention_pack_values(const void *src, int src_is_f32, int64_t row_stride, int64_t first, int64_t count,
-                                int head_dim, uint16_t *dst) {
+/* One value row into its half of the packed key pairs. */
+static void pack_value_row(const float *row, int64_t key, int head_dim, uint16_t *dst) {
     const int64_t dpad = padded_dims(head_dim);
-    for (int64_t r = 0; r < count; r++) {
-        int64_t key = first + r;
-        uint16_t *slot = dst + (key / 2) * dpad * 2 + (key % 2);
-        for (int64_t d = 0; d < dpad; d++) slot[2 * d] = d < head_dim ? source_element(src, src_is_f32, row_stride, r, d) : 0;
+    uint16_t *slot = dst + (key / 2) * dpad * 2 + (key % 2);
+    for (int64_t d = 0; d < dpad; d++) slot[2 * d] = d < head_dim ? loom_f32_to_bf16_scalar(row[d]) : 0;
+}
+
+#if LOOM_X86
+/* 16 floats (fewer at a row's end: the rest read as zeros) rounded to bf16 as the scalar conversion rounds. */
+LOOM_AVX512 static inline __m256i bf16_lanes(const float *row, int64_t live) {
+    const __mmask16 mask = live >= 16 ? 0xFFFF : (__mmask16)((1u << live) - 1);
+    return (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(mask, row));
+}
+
+/* A whole block of 16 keys: rows rounded to bf16 pairs, then each pair of dimensions gathered across the rows. */
+LOOM_AVX512 static void pack_key_block(const float *src, int64_t row_stride, int64_t block, int head_dim,
+                                       uint16_t *dst) {
+    const int64_t pairs = (head_dim + 1) / 2;
+    uint32_t rows[KEY_BLOCK * 64] __attribute__((aligned(64)));
+    for (int64_t i = 0; i < KEY_BLOCK; i++)
+        for (int64_t d = 0; d < head_dim; d += 16)
+            _mm256_storeu_si256((__m256i *)(rows + i * 64 + d / 2), bf16_lanes(src + i * row_stride + d, head_dim - d));
+    const __m512i lanes = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                             _mm512_set1_epi32(64));
+    for (int64_t p = 0; p < pairs; p++)
+        _mm512_storeu_si512(dst + (block * pairs + p) * 32,
+                            _mm512_i32gather_epi32(_mm512_add_epi32(lanes, _mm512_set1_epi32((int)p)), rows, 4));
+}
+
+/* Two value rows of one key pair, interleaved dimension by dimension. */
+LOOM_AVX512 static void pack_value_pair(const float *even, const float *odd, int64_t pair, int head_dim,
+                                        uint16_t *dst) {
+    const int64_t dpad = padded_dims(head_dim);
+    for (int64_t d = 0; d < dpad; d += 16) {
+        const int64_t live = head_dim - d > 0 ? head_dim - d : 0;
+        const __m512i lo = _mm512_cvtepu16_epi32(bf16_lanes(even + d, live));
+        const __m512i hi = _mm512_cvtepu16_epi32(bf16_lanes(odd + d, live));
+        _mm512_storeu_si512(dst + (pair * dpad + d) * 2, _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
+    }
+}
+#endif
+
+void loom_attention_pack_keys(const float *src, int64_t row_stride, int64_t first, int64_t count, int head_dim,
+                              uint16_t *dst) {
+    for (int64_t r = 0; r < count;) {
+        const int64_t key = first + r;
+#if LOOM_X86
+        if (key % KEY_BLOCK == 0 && count - r >= KEY_BLOCK && head_dim <= 128 && loom_cpu_has_avx512_bf16()) {
+            pack_key_block(src + r * row_stride, row_stride, key / KEY_BLOCK, head_dim, dst);
+            r += KEY_BLOCK;
+            continue;
+        }
+#endif
+        pack_key_row(src + r * row_stride, key, head_dim, dst);
+        r += 1;
+    }
+}
+
+void loom_attention_pack_values(const float *src, int64_t row_stride, int64_t first, int64_t count, int head_dim,
+                                uint16_t *dst) {
+    for (int64_t r = 0; r < count;) {
+        const int64_t key = first + r;
+#if LOOM_X86
+        if (key % 2 == 0 && count - r >= 2 && loom_cpu_has_avx512_bf16()) {
+            pack_value_pair(src + r * row_stride, src + (r + 1) * row_stride, key / 2, head_dim, dst);
+            r += 2;
+            continue;
+        }
+#endif
+        pack_value_row(src + r * row_stride, key, head_dim, dst);
+        r += 1;
     }
 }
 

@@ -1,9 +1,11 @@
 #include "LoomKernels.h"
 #include "simd.h"
 
-static _Atomic int forced_portable;
+static _Thread_local int forced_portable;
 
 void loom_force_portable_kernels(int portable) { forced_portable = portable; }
+
+int loom_portable_kernels_forced(void) { return forced_portable; }
 
 int loom_cpu_has_avx512_bf16(void) {
 #if LOOM_X86

@@ -1,4 +1,5 @@
 import Testing
+import LoomKernels
 @testable import LoomCore
 
 /// Direct f64 attention: `softmax(q·kᵀ·scale)·v` per head, query `i` at position `offset + i` when causal.
@@ -74,6 +75,34 @@ import Foundation
         for t in 20..<total { pieces.append(keys: k.rows(t..<(t + 1)), values: v.rows(t..<(t + 1))) }
         #expect(pieces.precision == .bf16 && pieces.length == total)
         #expect(lastRow(pieces) == lastRow(whole))
+    }
+
+    /// Keys packed sixteen at a time and values two at a time (AVX-512) hold the same bytes as rows packed one by
+    /// one (the portable path), whatever the pieces' starts and lengths (SigLIP's head size 72, Qwen's 64).
+    @Test(arguments: [72, 64])
+    func blockPackingWritesWhatRowPackingWrites(d: Int) {
+        let rows = 53, pieces = [(0, 1), (1, 16), (17, 15), (32, 21)]
+        let k = randomValues(rows * 2 * d, seed: 61), v = randomValues(rows * 2 * d, seed: 62)
+        func packedBytes(portable: Bool) -> [[UInt16]] {
+            loom_force_portable_kernels(portable ? 1 : 0)
+            defer { loom_force_portable_kernels(0) }
+            let packed = FlashAttention.PackedHeads(kvHeads: 2, headDim: d, capacity: rows)
+            k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
+                for (first, count) in portable ? [(0, rows)] : pieces {
+                    packed.store(keys: .init(kp.baseAddress! + first * 2 * d, rowStride: 2 * d),
+                                 values: .init(vp.baseAddress! + first * 2 * d, rowStride: 2 * d), at: first, count: count)
+                }
+            }}
+            let keyCount = loom_attention_keys_bytes(Int64(rows), Int32(d)) / 2
+            let valueCount = loom_attention_values_bytes(Int64(rows), Int32(d)) / 2
+            return (0..<2).flatMap { h in
+                [Array(UnsafeBufferPointer(start: packed.keys(h), count: keyCount)),
+                 Array(UnsafeBufferPointer(start: packed.values(h), count: valueCount))]
+            }
+        }
+        let blocks = packedBytes(portable: false), rowByRow = packedBytes(portable: true)
+        #expect(blocks == rowByRow)
+        #expect(blocks[0].contains { $0 != 0 } && blocks[1].contains { $0 != 0 })
     }
 
     /// 12 000 causal positions: the kernel's memory is the packed keys and values (the size of a bf16 KV cache),

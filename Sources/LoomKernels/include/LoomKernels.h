@@ -12,8 +12,13 @@ extern "C" {
 
 /** Non-zero when the CPU runs AVX-512 F/BW/VL with BF16 and VNNI (the fast kernels); zero selects portable C. */
 int loom_cpu_has_avx512_bf16(void);
-/** With a non-zero argument every kernel takes its portable C path (to test those paths on AVX-512 machines). */
+/**
+ * With a non-zero argument every kernel called on this thread takes its portable C path (to test those paths on
+ * AVX-512 machines); Loom's parallel loops then run on the calling thread, so other threads are unaffected.
+ */
 void loom_force_portable_kernels(int portable);
+/** Non-zero while loom_force_portable_kernels is in effect on this thread. */
+int loom_portable_kernels_forced(void);
 
 /* ---- Thread pool ----------------------------------------------------------------------------------------- */
 
@@ -126,13 +131,13 @@ void loom_dequantize_q4(const uint8_t *q, const uint16_t *scales, int64_t k, int
 size_t loom_attention_keys_bytes(int64_t keys, int head_dim);
 size_t loom_attention_values_bytes(int64_t keys, int head_dim);
 /**
- * Packs `count` key (or value) rows of one head (f32 or bf16, `row_stride` elements apart, starting at the head's
- * first column) into the packed layout at key positions `[first, first + count)`.
+ * Packs `count` f32 key (or value) rows of one head (`row_stride` floats apart, starting at the head's first column)
+ * into the packed layout at key positions `[first, first + count)`, rounded to bf16.
  */
-void loom_attention_pack_keys(const void *src, int src_is_f32, int64_t row_stride, int64_t first, int64_t count,
-                              int head_dim, uint16_t *dst);
-void loom_attention_pack_values(const void *src, int src_is_f32, int64_t row_stride, int64_t first, int64_t count,
-                                int head_dim, uint16_t *dst);
+void loom_attention_pack_keys(const float *src, int64_t row_stride, int64_t first, int64_t count, int head_dim,
+                              uint16_t *dst);
+void loom_attention_pack_values(const float *src, int64_t row_stride, int64_t first, int64_t count, int head_dim,
+                                uint16_t *dst);
 /** Zeroes the packed slots after `key_count` up to the next multiple of 16 keys. */
 void loom_attention_clear_tail(uint16_t *keys, uint16_t *values, int64_t key_count, int head_dim);
 /**
