@@ -15,14 +15,30 @@ public protocol LanguageModel: AnyObject, Sendable {
     func makeCache() -> DecoderCache
     /// Embedding rows for token ids (`[ids.count, hiddenSize]`).
     func embed(_ ids: [Int]) -> Tensor
-    /// Runs `embeddings` (`[n, hiddenSize]`) at the positions following the cache, appending to it;
-    /// returns the final-normed hidden states (`[n, hiddenSize]`).
-    func forward(_ embeddings: Tensor, cache: DecoderCache) -> Tensor
+    /// Runs `embeddings` (`[n, hiddenSize]`) at the positions following the cache, appending to it; returns the
+    /// final-normed hidden states `output` asks for (`[n, hiddenSize]`, `[1, hiddenSize]` or `[0, hiddenSize]`).
+    func forward(_ embeddings: Tensor, cache: DecoderCache, output: ForwardOutput) -> Tensor
     /// Logits (`[rows, vocabularySize]`) for final hidden states.
     func logits(_ hidden: Tensor) -> Tensor
 }
 
+/// The final hidden states a forward pass returns. The last layer's attention and MLP only run for those rows
+/// (every layer still appends the keys and values of every row to the cache).
+public enum ForwardOutput: Sendable {
+    /// Every position's state.
+    case everyRow
+    /// The last position's state (what the next token's logits need).
+    case lastRow
+    /// None: the pass only fills the cache (a prompt chunk before the last).
+    case cacheOnly
+}
+
 extension LanguageModel {
+    /// Every position's final hidden state (see ``forward(_:cache:output:)``).
+    public func forward(_ embeddings: Tensor, cache: DecoderCache) -> Tensor {
+        forward(embeddings, cache: cache, output: .everyRow)
+    }
+
     /// Runs `prompt` (`[positions, hiddenSize]`) through the decoder in chunks of `chunkRows` positions against the
     /// growing cache (activations stay a few tens of MiB however long the prompt); returns the final hidden state
     /// of the last position (`[1, hiddenSize]`).
@@ -31,8 +47,8 @@ extension LanguageModel {
         var last = Tensor(zeros: [0, prompt.columns])
         for start in stride(from: 0, to: prompt.rows, by: chunkRows) {
             let end = min(start + chunkRows, prompt.rows)
-            let hidden = forward(start == 0 && end == prompt.rows ? prompt : prompt.rows(start..<end), cache: cache)
-            last = hidden.rows((hidden.rows - 1)..<hidden.rows)
+            let chunk = start == 0 && end == prompt.rows ? prompt : prompt.rows(start..<end)
+            last = forward(chunk, cache: cache, output: end == prompt.rows ? .lastRow : .cacheOnly)
         }
         return last
     }

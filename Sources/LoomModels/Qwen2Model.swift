@@ -95,13 +95,14 @@ public final class Qwen2Model: LanguageModel, @unchecked Sendable {
         return Tensor(shape: [ids.count, h], data: out)
     }
 
-    public func forward(_ embeddings: Tensor, cache: DecoderCache) -> Tensor {
+    public func forward(_ embeddings: Tensor, cache: DecoderCache, output: ForwardOutput) -> Tensor {
         precondition(embeddings.columns == hiddenSize, "forward: rows of \(embeddings.columns) floats, model width \(hiddenSize)")
         let start = cache.length
         let positions = Array(start..<(start + embeddings.rows))
         var hidden = embeddings
         for (i, layer) in layers.enumerated() {
-            hidden = runLayer(layer, hidden, positions: positions, cache: cache.layers[i])
+            let rows: ForwardOutput = i == layers.count - 1 ? output : .everyRow
+            hidden = runLayer(layer, hidden, positions: positions, cache: cache.layers[i], output: rows)
         }
         return Ops.rmsNorm(hidden, weight: finalNorm, eps: Float(configuration.rmsNormEps))
     }
@@ -110,25 +111,34 @@ public final class Qwen2Model: LanguageModel, @unchecked Sendable {
         Linear.apply(hidden, lmHead)
     }
 
-    private func runLayer(_ layer: Layer, _ input: Tensor, positions: [Int], cache: KVCache) -> Tensor {
+    /// One decoder layer: keys and values of every input row go to the cache; attention and the MLP run for the
+    /// rows `output` keeps (the last ones), which the layer returns.
+    private func runLayer(_ layer: Layer, _ input: Tensor, positions: [Int], cache: KVCache, output: ForwardOutput) -> Tensor {
         let eps = Float(configuration.rmsNormEps)
         let heads = configuration.numAttentionHeads
         let d = configuration.attentionHeadDim
         let qWidth = heads * d, kvWidth = configuration.kvHeads * d, stride = qWidth + 2 * kvWidth
         let n = input.rows
-        var hidden = input
-        let x = Ops.rmsNorm(hidden, weight: layer.inputNorm, eps: eps)
+        let kept = switch output {
+        case .everyRow: n
+        case .lastRow: min(n, 1)
+        case .cacheOnly: 0
+        }
+        let x = Ops.rmsNorm(input, weight: layer.inputNorm, eps: eps)
         var qkv = Linear.apply(x, layer.qkv, bias: layer.qkvBias)
-        var attended = Tensor(zeros: [n, qWidth])
+        var attended = Tensor(zeros: [kept, qWidth])
         qkv.data.withUnsafeMutableBufferPointer { qkvp in
             let q = qkvp.baseAddress!
             rope.apply(q, rowStride: stride, width: qWidth + kvWidth, positions: positions)
             cache.append(keys: .init(q + qWidth, rowStride: stride), values: .init(q + qWidth + kvWidth, rowStride: stride), count: n)
+            guard kept > 0 else { return }
             attended.data.withUnsafeMutableBufferPointer { op in
-                cache.attend(q: .init(q, rowStride: stride), rows: n, heads: heads, headDim: d, scale: 1 / Float(d).squareRoot(),
-                             out: op.baseAddress!)
+                cache.attend(q: .init(q + (n - kept) * stride, rowStride: stride), rows: kept, heads: heads, headDim: d,
+                             scale: 1 / Float(d).squareRoot(), out: op.baseAddress!)
             }
         }
+        var hidden = kept == n ? input : input.rows((n - kept)..<n)
+        guard kept > 0 else { return hidden }
         Ops.add(&hidden, Linear.apply(attended, layer.o))
         let y = Ops.rmsNorm(hidden, weight: layer.postAttentionNorm, eps: eps)
         let activated = Ops.swiglu(gateUp: Linear.apply(y, layer.gateUp), precision: layer.gateUp.computeDType)

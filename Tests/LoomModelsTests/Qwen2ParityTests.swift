@@ -45,7 +45,7 @@ import LoomTestSupport
     }
 
     /// A prompt prefilled in chunks (3 positions at a time, against the growing cache) ends in the same logits as
-    /// one pass, in f32 (where they also match the reference's last position) and in bf16 (packed weights, bf16 cache).
+    /// one pass and leaves the same cache, in f32 (where they also match the reference's last position) and in bf16 (packed weights, bf16 cache).
     @Test(arguments: configs, [ComputeOptions.f32, .bf16])
     func chunkedPrefillMatchesWholePrompt(name: String, compute: ComputeOptions) throws {
         let dir = Fixtures.url("qwen2/\(name)")
@@ -56,6 +56,13 @@ import LoomTestSupport
         let chunked = model.logits(model.prefill(model.embed(ids), cache: cache, chunkRows: 3))
         #expect(ids.count > 6 && cache.length == ids.count)
         #expect(maxAbsDifference(chunked.data, whole.data) < (compute == .f32 ? 1e-4 : 1e-3))
+        // The cache a prefill leaves (its last layer ran attention and the MLP for one row only, none in the chunks
+        // before) decodes the next token as the cache of an every-row pass does.
+        let everyRow = model.makeCache()
+        _ = model.forward(model.embed(ids), cache: everyRow)
+        let next = model.embed([ids[0]])
+        let decoded = model.logits(model.forward(next, cache: cache)).data
+        #expect(maxAbsDifference(decoded, model.logits(model.forward(next, cache: everyRow)).data) < (compute == .f32 ? 1e-4 : 1e-3))
         if compute == .f32 {
             let expected = try Fixtures.referenceTensor(dir, "logits").data.suffix(model.vocabularySize)
             #expect(maxAbsDifference(chunked.data, Array(expected)) < 1e-4)
