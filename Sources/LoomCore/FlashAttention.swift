@@ -41,8 +41,9 @@ public enum FlashAttention {
             let newCapacity = max(keys, capacity * 2, 16)
             let newKeyBytes = loom_attention_keys_bytes(Int64(newCapacity), Int32(headDim))
             let newValueBytes = loom_attention_values_bytes(Int64(newCapacity), Int32(headDim))
+            // Left uninitialised: attention reads stored keys only, up to the end of their 16-key block, which
+            // `clearTail` zeroes after every store (so pages are touched as the cache fills, not when reserved).
             let grown = OwnedBuffer(byteCount: kvHeads * (newKeyBytes + newValueBytes))
-            grown.pointer.initializeMemory(as: UInt8.self, repeating: 0, count: grown.byteCount)
             if let storage {
                 for h in 0..<kvHeads {
                     (grown.pointer + h * newKeyBytes).copyMemory(from: storage.pointer + h * keyBytes, byteCount: keyBytes)
