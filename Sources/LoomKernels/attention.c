@@ -122,11 +122,11 @@ void loom_attention_clear_tail(uint16_t *keys, uint16_t *values, int64_t key_cou
 #if LOOM_X86
 enum { ROW_CHUNK = 32, MAX_PAIRS = 64, MAX_DPAD = 128 };
 
-/* Scores of `R` query rows (bf16 pairs, row stride `qs`) against `NB` key blocks of 16 from `kb`, scaled, into
- * `s` (row stride KEY_TILE). R and NB are compile-time constants in every caller, so the accumulators stay in
+/* Dot products of `R` query rows (bf16 pairs) with `NB` key blocks of 16 from `kb`, unscaled (the softmax folds
+ * the scale into its exponent), into `s` (row stride KEY_TILE). R and NB are compile-time constants in every caller, so the accumulators stay in
  * registers. */
 LOOM_AVX512 static inline __attribute__((always_inline)) void qk_block(const uint32_t *qb, int64_t pairs,
-                                                                      const uint16_t *kb, float scale, float *s,
+                                                                      const uint16_t *kb, float *s,
                                                                       const int R, const int NB) {
     __m512 acc[4][4];
     for (int r = 0; r < R; r++)
@@ -139,9 +139,8 @@ LOOM_AVX512 static inline __attribute__((always_inline)) void qk_block(const uin
             for (int b = 0; b < NB; b++) acc[r][b] = _mm512_dpbf16_ps(acc[r][b], k[b], qv);
         }
     }
-    const __m512 sc = _mm512_set1_ps(scale);
     for (int r = 0; r < R; r++)
-        for (int b = 0; b < NB; b++) _mm512_store_ps(s + r * KEY_TILE + b * 16, _mm512_mul_ps(acc[r][b], sc));
+        for (int b = 0; b < NB; b++) _mm512_store_ps(s + r * KEY_TILE + b * 16, acc[r][b]);
 }
 
 /* acc[r][16·(c0 + c) …] += Σ_jp P[r][jp] · V[jp] for `R` rows, `C` chunks of 16 dimensions, `key_pairs` pairs. */
@@ -164,9 +163,9 @@ LOOM_AVX512 static inline __attribute__((always_inline)) void pv_block(const uin
 }
 
 #define QK_CASE(R, NB) LOOM_AVX512 static void qk_##R##_##NB(const uint32_t *qb, int64_t pairs, const uint16_t *kb, \
-    float scale, float *s) { qk_block(qb, pairs, kb, scale, s, R, NB); }
+    float *s) { qk_block(qb, pairs, kb, s, R, NB); }
 QK_CASE(4, 1) QK_CASE(4, 2) QK_CASE(4, 3) QK_CASE(4, 4) QK_CASE(1, 1) QK_CASE(1, 2) QK_CASE(1, 3) QK_CASE(1, 4)
-typedef void (*qk_function)(const uint32_t *, int64_t, const uint16_t *, float, float *);
+typedef void (*qk_function)(const uint32_t *, int64_t, const uint16_t *, float *);
 static const qk_function qk_table[2][4] = {{qk_1_1, qk_1_2, qk_1_3, qk_1_4}, {qk_4_1, qk_4_2, qk_4_3, qk_4_4}};
 
 #define PV_CASE(R, C) LOOM_AVX512 static void pv_##R##_##C(const uint32_t *pb, const uint16_t *vb, int64_t dpad, \
@@ -177,10 +176,26 @@ typedef void (*pv_function)(const uint32_t *, const uint16_t *, int64_t, int64_t
 static const pv_function pv_table[2][6] = {{pv_1_1, pv_1_2, pv_1_3, pv_1_4, pv_1_5, pv_1_6},
                                            {pv_4_1, pv_4_2, pv_4_3, pv_4_4, pv_4_5, pv_4_6}};
 
-/* Online softmax of one row's tile scores (`limit` visible keys of `tile`): updates the running max and the
- * 16-lane running sum, rescales the row's accumulator when the max grows, and writes bf16 probability pairs. */
-LOOM_AVX512 static void softmax_row(const float *s, int64_t tile, int64_t limit, int64_t dpad, float *max,
-                                    float *sum, float *acc, uint32_t *pb) {
+/* 2^x for 16 lanes with x ≤ 0: x = n + r (n an integer, |r| ≤ 1/2), 2^r by a degree-5 polynomial (relative error
+ * about 3e-6, far below the bf16 rounding the probabilities then get), `scalef` for 2^n (0 below about -150);
+ * x may exceed 0 by a rounding error (2^x then exceeds 1 by as little). */
+LOOM_AVX512 static inline __m512 exp2_nonpositive(__m512 x) {
+    const __m512 n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m512 r = _mm512_sub_ps(x, n);
+    __m512 p = _mm512_set1_ps(1.3333558e-3f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(9.6181291e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.5504109e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(2.4022651e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(6.9314718e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+}
+
+/* Online softmax of one row's tile of dot products (`limit` visible keys of `tile`), `log2_scale` = scale·log2 e:
+ * updates the running max (of the unscaled products) and the 16-lane running sum, rescales the row's accumulator
+ * when the max grows, and writes bf16 probability pairs 2^((s − max)·log2_scale). */
+LOOM_AVX512 static void softmax_row(const float *s, int64_t tile, int64_t limit, int64_t dpad, float log2_scale,
+                                    float *max, float *sum, float *acc, uint32_t *pb) {
     const int64_t blocks = (tile + 15) / 16;
     __m512 m = _mm512_set1_ps(-INFINITY);
     __mmask16 masks[4];
@@ -191,16 +206,17 @@ LOOM_AVX512 static void softmax_row(const float *s, int64_t tile, int64_t limit,
     }
     const float tile_max = _mm512_reduce_max_ps(m), old = *max;
     if (tile_max > old) {
-        const float correction = old == -INFINITY ? 0 : expf(old - tile_max);
+        const float correction = old == -INFINITY ? 0 : exp2f((old - tile_max) * log2_scale);
         const __m512 c = _mm512_set1_ps(correction);
         _mm512_store_ps(sum, _mm512_mul_ps(_mm512_load_ps(sum), c));
         for (int64_t d = 0; d < dpad; d += 16) _mm512_store_ps(acc + d, _mm512_mul_ps(_mm512_load_ps(acc + d), c));
         *max = tile_max;
     }
-    const __m512 top = _mm512_set1_ps(*max);
+    const __m512 factor = _mm512_set1_ps(log2_scale), offset = _mm512_set1_ps(*max * log2_scale);
     __m512 total = _mm512_load_ps(sum);
     for (int64_t b = 0; b < blocks; b++) {
-        __m512 e = _mm512_maskz_mov_ps(masks[b], loom_exp_avx512(_mm512_sub_ps(_mm512_load_ps(s + b * 16), top)));
+        const __m512 x = _mm512_fmsub_ps(_mm512_load_ps(s + b * 16), factor, offset);
+        const __m512 e = _mm512_maskz_mov_ps(masks[b], exp2_nonpositive(x));
         total = _mm512_add_ps(total, e);
         _mm256_storeu_si256((__m256i *)(pb + b * 8), (__m256i)_mm512_cvtneps_pbh(e));
     }
@@ -213,6 +229,7 @@ LOOM_AVX512 static void attention_chunk_avx512(const float *q, int64_t q_stride,
                                                const uint16_t *values, int64_t key_count, int head_dim, float scale,
                                                int64_t causal_offset, float *out, int64_t out_stride) {
     const int64_t pairs = (head_dim + 1) / 2, dpad = padded_dims(head_dim), chunks = dpad / 16;
+    const float log2_scale = scale * 1.44269504f;
     uint32_t qb[ROW_CHUNK * MAX_PAIRS] __attribute__((aligned(64)));
     float s[ROW_CHUNK * KEY_TILE] __attribute__((aligned(64)));
     uint32_t pb[ROW_CHUNK * (KEY_TILE / 2)] __attribute__((aligned(64)));
@@ -242,14 +259,14 @@ LOOM_AVX512 static void attention_chunk_avx512(const float *q, int64_t q_stride,
         const uint16_t *vb = values + (t0 / 2) * dpad * 2;
         for (int64_t r = first; r < rows;) {
             const int R = rows - r >= 4 ? 4 : 1;
-            qk_table[R == 4][blocks - 1](qb + r * MAX_PAIRS, pairs, kb, scale, s + r * KEY_TILE);
+            qk_table[R == 4][blocks - 1](qb + r * MAX_PAIRS, pairs, kb, s + r * KEY_TILE);
             r += R;
         }
         for (int64_t r = first; r < rows; r++) {
             int64_t limit = causal_offset >= 0 ? causal_offset + r + 1 - t0 : tile;
             if (limit > tile) limit = tile;
-            softmax_row(s + r * KEY_TILE, tile, limit, dpad, maxima + r, sums + r * 16, acc + r * MAX_DPAD,
-                        pb + r * (KEY_TILE / 2));
+            softmax_row(s + r * KEY_TILE, tile, limit, dpad, log2_scale, maxima + r, sums + r * 16,
+                        acc + r * MAX_DPAD, pb + r * (KEY_TILE / 2));
         }
         for (int64_t c0 = 0; c0 < chunks;) {
             const int64_t C = chunks - c0 <= 6 ? chunks - c0 : 4;

@@ -141,7 +141,7 @@ void loom_attention_pack_values(const float *src, int64_t row_stride, int64_t fi
 /** Zeroes the packed slots after `key_count` up to the next multiple of 16 keys. */
 void loom_attention_clear_tail(uint16_t *keys, uint16_t *values, int64_t key_count, int head_dim);
 /**
- * `softmax(q·kᵀ·scale) · v` for `rows` query rows of one head against `key_count` packed keys and values.
+ * `softmax(q·kᵀ·scale) · v` (`scale` > 0) for `rows` query rows of one head against `key_count` packed keys and values.
  * With `causal_offset` ≥ 0, query row `i` sits at position `causal_offset + i` and sees keys up to it; key tiles
  * past every row of a group are never read. Queries are rounded to bf16, scores and softmax are f32,
  * probabilities are rounded to bf16 for the value product, accumulation is f32. Uses only stack scratch
