@@ -29,26 +29,26 @@ public enum Parallel {
     /// portable kernels (`loom_force_portable_kernels`, which holds for that thread only).
     public static func forEachChunk(_ count: Int, costPerItem: Int = 1, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
-        let chunks = min(threadCount, count)
-        if chunks <= 1 || count * costPerItem < 32_768 || loom_portable_kernels_forced() != 0 {
+        let threads = min(threadCount, count)
+        if threads <= 1 || count * costPerItem < 32_768 || loom_portable_kernels_forced() != 0 {
             body(0..<count)
             return
         }
         if openMPAvailable && loom_onednn_ready() != 0 {
-            let claimed = min(count, chunks * chunksPerThread)
+            let chunks = min(count, threads * chunksPerThread)
             withoutActuallyEscaping(body) { escapable in
                 var call = escapable
                 withUnsafeMutablePointer(to: &call) { pointer in
-                    loom_parallel_run(Int64(count), Int32(claimed), Int32(chunks), pointer) { context, lo, hi in
+                    loom_parallel_run(Int64(count), Int32(chunks), Int32(threads), pointer) { context, lo, hi in
                         context!.assumingMemoryBound(to: ((Range<Int>) -> Void).self).pointee(Int(lo)..<Int(hi))
                     }
                 }
             }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let lo = count * c / chunks
-            let hi = count * (c + 1) / chunks
+        DispatchQueue.concurrentPerform(iterations: threads) { c in
+            let lo = count * c / threads
+            let hi = count * (c + 1) / threads
             if lo < hi { body(lo..<hi) }
         }
     }
