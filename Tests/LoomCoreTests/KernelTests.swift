@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LoomKernels
 @testable import LoomCore
 
 /// Deterministic pseudo-random values in [-1, 1).
@@ -125,5 +126,41 @@ func naiveLinear(_ x: [Float], rows m: Int, _ w: [Float], outFeatures n: Int, in
         #expect(cache.length == 1)
         let firstKey = cache.withBuffers { k, _ in [k[0], k[1]] }
         #expect(firstKey == [1, 2])
+    }
+}
+
+/// Loom's thread pool and its large allocations.
+@Suite struct ParallelTests {
+    /// On the OpenMP pool (once oneDNN is in use) the work comes in four chunks per thread, claimed in turn; every
+    /// index is visited exactly once, whichever thread takes which chunk.
+    @Test func chunksCoverEveryIndexOnce() {
+        _ = ComputeOptions.bf16.prepare(Weight(name: "w", shape: [64, 64], values: randomValues(64 * 64, seed: 1), dtype: .bf16))
+        let count = 1_000
+        let lock = NSLock()
+        var ranges: [Range<Int>] = []
+        Parallel.forEachChunk(count, costPerItem: 1_000) { range in
+            lock.lock()
+            ranges.append(range)
+            lock.unlock()
+        }
+        let visited = ranges.flatMap { Array($0) }.sorted()
+        #expect(visited == Array(0..<count))
+        if Parallel.threadCount > 1 && Parallel.openMPAvailable && loom_onednn_ready() != 0 {
+            #expect(ranges.count == Parallel.threadCount * Parallel.chunksPerThread)
+        }
+    }
+
+    /// Buffers of 2 MiB or more start on a 2 MiB boundary (huge pages on Linux), smaller ones on 64 bytes; both
+    /// hold what is written to their last byte.
+    @Test(arguments: [100, 3 << 20])
+    func largeBuffersAreAligned(bytes: Int) {
+        let buffer = OwnedBuffer(byteCount: bytes)
+        let address = Int(bitPattern: buffer.pointer)
+        #expect(address % 64 == 0)
+        #if os(Linux)
+        if bytes >= 2 << 20 { #expect(address % (2 << 20) == 0) }
+        #endif
+        buffer.pointer.storeBytes(of: 0xAB, toByteOffset: bytes - 1, as: UInt8.self)
+        #expect(buffer.pointer.load(fromByteOffset: bytes - 1, as: UInt8.self) == 0xAB)
     }
 }
