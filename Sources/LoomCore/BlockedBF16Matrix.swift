@@ -100,10 +100,22 @@ public final class BlockedBF16Matrix: @unchecked Sendable {
     /// `out[m, rows] = x[m, columns] · Wᵀ (+ bias)`; activations are rounded to bf16, accumulation is f32.
     public func multiply(_ x: UnsafePointer<Float>, rows m: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>) {
         let k = columns
+        multiply(bf16Rows: m, bias: bias, into: out) { xb in
+            Parallel.forEachChunk(m, costPerItem: k) { range in
+                loom_f32_to_bf16(x + range.lowerBound * k, xb + range.lowerBound * k, range.count * k)
+            }
+        }
+    }
+
+    /// `out[m, rows] = x · Wᵀ (+ bias)` for `m` rows of bf16 activations that `fill` writes (`m × columns` values,
+    /// row after row) into the buffer it is given; accumulation is f32.
+    public func multiply(bf16Rows m: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>,
+                         fill: (UnsafeMutablePointer<UInt16>) -> Void) {
+        let k = columns
         if m == 1 {
             let xb = UnsafeMutablePointer<UInt16>.allocate(capacity: paddedColumns)
             defer { xb.deallocate() }
-            loom_f32_to_bf16(x, xb, k)
+            fill(xb)
             (xb + k).initialize(repeating: 0, count: paddedColumns - k)
             let n = rows, kp = paddedColumns
             Parallel.forEachChunk(blockCount, costPerItem: 64 * kp) { range in
@@ -114,9 +126,7 @@ public final class BlockedBF16Matrix: @unchecked Sendable {
         }
         let xb = UnsafeMutablePointer<UInt16>.allocate(capacity: m * k)
         defer { xb.deallocate() }
-        Parallel.forEachChunk(m, costPerItem: k) { range in
-            loom_f32_to_bf16(x + range.lowerBound * k, xb + range.lowerBound * k, range.count * k)
-        }
+        fill(xb)
         loom_onednn_set_threads(Int32(Parallel.threadCount))
         let status = loom_packed_matmul(handle, xb, Int64(m), bias, out)
         precondition(status == 0, "oneDNN matmul failed for a [\(m), \(k)] × [\(k), \(rows)] product")

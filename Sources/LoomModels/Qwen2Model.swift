@@ -141,8 +141,7 @@ public final class Qwen2Model: LanguageModel, @unchecked Sendable {
         guard kept > 0 else { return hidden }
         Ops.add(&hidden, Linear.apply(attended, layer.o))
         let y = Ops.rmsNorm(hidden, weight: layer.postAttentionNorm, eps: eps)
-        let activated = Ops.swiglu(gateUp: Linear.apply(y, layer.gateUp), precision: layer.gateUp.computeDType)
-        Ops.add(&hidden, Linear.apply(activated, layer.down))
+        Ops.add(&hidden, Linear.apply(Linear.apply(y, layer.gateUp), activation: .swiglu, layer.down))
         return hidden
     }
 }

@@ -151,10 +151,9 @@ public final class SiglipVisionTower: @unchecked Sendable {
         }
         Ops.add(&hidden, Linear.apply(attended, layer.out, bias: layer.outBias))
         let y = Ops.layerNorm(hidden, weight: layer.norm2Weight, bias: layer.norm2Bias, eps: eps)
-        var mlp = Linear.apply(y, layer.fc1, bias: layer.fc1Bias)
-        if configuration.hiddenAct == "gelu" { Ops.map(&mlp, Ops.geluErf) }
-        else if layer.fc1.computeDType == .bf16 { Ops.geluTanhVectorized(&mlp) } else { Ops.map(&mlp, Ops.geluTanh) }
-        Ops.add(&hidden, Linear.apply(mlp, layer.fc2, bias: layer.fc2Bias))
+        let mlp = Linear.apply(y, layer.fc1, bias: layer.fc1Bias)
+        let activation: Activation = configuration.hiddenAct == "gelu" ? .geluErf : .geluTanh
+        Ops.add(&hidden, Linear.apply(mlp, activation: activation, layer.fc2, bias: layer.fc2Bias))
         return hidden
     }
 }

@@ -75,6 +75,25 @@ import LoomKernels
         }
     }
 
+    /// An activation feeding a packed bf16 product writes the product's bf16 input itself: the same outputs as
+    /// activating in f32 (vectorised) and letting the product round, for one row (the AVX-512 row kernel) and
+    /// several (oneDNN), with row lengths that leave vector tails; against a dense f32 weight it is libm's f32.
+    @Test(arguments: [Activation.swiglu, .geluTanh, .geluErf], [1, 5])
+    func activationIntoPackedProductMatchesSeparateSteps(activation: Activation, rows: Int) {
+        let k = 70, n = 40
+        let columns = activation == .swiglu ? 2 * k : k
+        let x = Tensor(shape: [rows, columns], data: randomValues(rows * columns, seed: 97).map { $0 * 3 })
+        let dense = Weight(name: "w", shape: [n, k], values: randomValues(n * k, seed: 98), dtype: .bf16)
+        let packed = ComputeOptions.bf16.prepare(dense)
+        let bias = randomValues(n, seed: 99)
+        let fused = Linear.apply(x, activation: activation, packed, bias: bias)
+        let separate = Linear.apply(activation.applied(to: x, precision: .bf16), packed, bias: bias)
+        #expect(fused.shape == [rows, n] && fused.data == separate.data)
+        let reference = Linear.apply(x, activation: activation, ComputeOptions.f32.prepare(dense))
+        let expected = Linear.apply(activation.applied(to: x, precision: .f32), ComputeOptions.f32.prepare(dense))
+        #expect(reference.data == expected.data)
+    }
+
     /// `x` rounded as the single-row kernels round it: int8 in groups of 32, scale max|x|/127 per group.
     func quantizedInGroups(_ x: [Float]) -> [Float] {
         stride(from: 0, to: x.count, by: 32).flatMap { start -> [Float] in

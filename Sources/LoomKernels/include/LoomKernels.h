@@ -157,6 +157,10 @@ void loom_gelu_tanh(float *x, size_t count);
 /** `gate = silu(gate) · up` in place, vectorised (the bf16 path's SwiGLU). */
 void loom_swiglu(float *gate, const float *up, size_t count);
 
+/** The same activations written rounded to bf16 (as loom_f32_to_bf16 rounds), the input of the next product. */
+void loom_gelu_tanh_bf16(const float *x, uint16_t *out, size_t count);
+void loom_swiglu_bf16(const float *gate, const float *up, uint16_t *out, size_t count);
+
 /** f16 bit pattern to float, and float to f16 (round to nearest even). */
 float loom_f16_to_f32(uint16_t h);
 uint16_t loom_f32_to_f16(float f);

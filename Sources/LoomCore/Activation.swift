@@ -1,0 +1,76 @@
+import LoomKernels
+
+/// An element-wise activation applied to the input of a matrix product (``Linear/apply(_:activation:_:bias:)``).
+public enum Activation: Sendable {
+    /// `silu(gate) · up` over rows holding gate and up side by side (`[rows, 2 · K]` for a `[N, K]` weight).
+    case swiglu
+    /// GELU with the tanh approximation (`gelu_pytorch_tanh`).
+    case geluTanh
+    /// Exact GELU (`gelu`).
+    case geluErf
+
+    /// Input features of the product the activated rows feed, for rows of `columns` values.
+    func width(_ columns: Int) -> Int { self == .swiglu ? columns / 2 : columns }
+
+    /// The activated rows in f32: vectorised kernels for bf16 compute, libm (the reference) for f32.
+    func applied(to x: Tensor, precision: DType) -> Tensor {
+        switch self {
+        case .swiglu:
+            return Ops.swiglu(gateUp: x, precision: precision)
+        case .geluTanh:
+            var y = x
+            if precision == .bf16 { Ops.geluTanhVectorized(&y) } else { Ops.map(&y, Ops.geluTanh) }
+            return y
+        case .geluErf:
+            var y = x
+            Ops.map(&y, Ops.geluErf)
+            return y
+        }
+    }
+
+    /// Row `r` of `x` activated and rounded to bf16 into `out` (`width(x.columns)` values).
+    func writeBF16(row r: Int, of x: UnsafePointer<Float>, columns: Int, into out: UnsafeMutablePointer<UInt16>) {
+        switch self {
+        case .swiglu:
+            let width = columns / 2, gate = x + r * columns
+            loom_swiglu_bf16(gate, gate + width, out, width)
+        case .geluTanh:
+            loom_gelu_tanh_bf16(x + r * columns, out, columns)
+        case .geluErf:
+            let row = x + r * columns
+            for i in 0..<columns { out[i] = floatToBF16(Ops.geluErf(row[i])) }
+        }
+    }
+}
+
+extension Linear {
+    /// `activation(x) · Wᵀ + bias`. Against a packed bf16 weight the activation writes the product's bf16 input
+    /// directly (the same values as activating in f32 and rounding, without the f32 pass between); otherwise the
+    /// activated rows are computed in f32 first (libm for f32 compute).
+    public static func apply(_ x: Tensor, activation: Activation, _ weight: Weight, bias: [Float]? = nil) -> Tensor {
+        guard case .blockedBF16(let matrix)? = weight.packed else {
+            return apply(activation.applied(to: x, precision: weight.computeDType), weight, bias: bias)
+        }
+        let m = x.rows, k = activation.width(x.columns), n = weight.shape[0], columns = x.columns
+        precondition(k == weight.shape[1], "Linear: activated input has \(k) features, weight \(weight.name) expects \(weight.shape[1])")
+        if let bias { precondition(bias.count == n, "Linear: bias of \(weight.name) has \(bias.count) values, needs \(n)") }
+        var shape = x.shape
+        shape[shape.count - 1] = n
+        let out = [Float](unsafeUninitializedCapacity: m * n) { op, initialized in
+            x.data.withUnsafeBufferPointer { xp in
+                let fill: (UnsafeMutablePointer<UInt16>) -> Void = { xb in
+                    Parallel.forEachChunk(m, costPerItem: k * 8) { range in
+                        for r in range { activation.writeBF16(row: r, of: xp.baseAddress!, columns: columns, into: xb + r * k) }
+                    }
+                }
+                if let bias {
+                    bias.withUnsafeBufferPointer { matrix.multiply(bf16Rows: m, bias: $0.baseAddress!, into: op.baseAddress!, fill: fill) }
+                } else {
+                    matrix.multiply(bf16Rows: m, bias: nil, into: op.baseAddress!, fill: fill)
+                }
+            }
+            initialized = m * n
+        }
+        return Tensor(shape: shape, data: out)
+    }
+}
