@@ -9,6 +9,16 @@ public enum Activation: Sendable {
     /// Exact GELU (`gelu`).
     case geluErf
 
+    /// The GELU a `hidden_act`-style configuration name selects (`gelu`: exact erf; `gelu_pytorch_tanh`: tanh
+    /// approximation); nil for any other name.
+    public init?(geluName name: String) {
+        switch name {
+        case "gelu": self = .geluErf
+        case "gelu_pytorch_tanh": self = .geluTanh
+        default: return nil
+        }
+    }
+
     /// Input features of the product the activated rows feed, for rows of `columns` values.
     func width(_ columns: Int) -> Int { self == .swiglu ? columns / 2 : columns }
 

@@ -1,3 +1,5 @@
+import LoomCore
+
 /// `SiglipVisionConfig` of transformers (`model_type: siglip_vision_model`). Absent fields take the class defaults.
 public struct SiglipVisionConfiguration: Codable, Sendable, Equatable {
     public var modelType = "siglip_vision_model"
@@ -60,7 +62,7 @@ public struct SiglipVisionConfiguration: Codable, Sendable, Equatable {
             throw fail("hidden_size \(hiddenSize) is not divisible by num_attention_heads \(numAttentionHeads)")
         }
         guard patchSize <= imageSize else { throw fail("patch_size \(patchSize) exceeds image_size \(imageSize)") }
-        guard ["gelu_pytorch_tanh", "gelu"].contains(hiddenAct) else {
+        guard Activation(geluName: hiddenAct) != nil else {
             throw fail("hidden_act '\(hiddenAct)' is not supported (gelu_pytorch_tanh, gelu)")
         }
     }

@@ -22,12 +22,15 @@ public final class SiglipVisionTower: @unchecked Sendable {
     let patchBias: [Float]
     let positionEmbedding: Tensor
     let layers: [Layer]
+    /// The MLP's activation (`hidden_act`).
+    let activation: Activation
 
     /// Loads the tower's tensors under `prefix` (e.g. `vision_tower.vision_model.`), building only the layers
     /// needed for the hidden states `featureLayers` (negative indices count from the end, as in Python).
     public init(configuration: SiglipVisionConfiguration, source: any TensorSource, prefix: String, featureLayers: [Int]) throws {
         try configuration.validate()
         self.configuration = configuration
+        activation = Activation(geluName: configuration.hiddenAct) ?? .geluTanh
         let stateCount = configuration.numHiddenLayers + 1
         let resolved = try featureLayers.map { index -> Int in
             let i = index < 0 ? stateCount + index : index
@@ -152,7 +155,6 @@ public final class SiglipVisionTower: @unchecked Sendable {
         Ops.add(&hidden, Linear.apply(attended, layer.out, bias: layer.outBias))
         let y = Ops.layerNorm(hidden, weight: layer.norm2Weight, bias: layer.norm2Bias, eps: eps)
         let mlp = Linear.apply(y, layer.fc1, bias: layer.fc1Bias)
-        let activation: Activation = configuration.hiddenAct == "gelu" ? .geluErf : .geluTanh
         Ops.add(&hidden, Linear.apply(mlp, activation: activation, layer.fc2, bias: layer.fc2Bias))
         return hidden
     }
