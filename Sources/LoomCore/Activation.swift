@@ -22,17 +22,18 @@ public enum Activation: Sendable {
     /// Input features of the product the activated rows feed, for rows of `columns` values.
     func width(_ columns: Int) -> Int { self == .swiglu ? columns / 2 : columns }
 
-    /// The activated rows in f32: vectorised kernels for bf16 compute, libm (the reference) for f32.
-    func applied(to x: Tensor, precision: DType) -> Tensor {
+    /// The activated rows in f32: vectorised kernels for bf16 compute, libm (the reference) for f32. GELU works in
+    /// place on `x` when the caller hands over the only reference.
+    func applied(to x: consuming Tensor, precision: DType) -> Tensor {
         switch self {
         case .swiglu:
             return Ops.swiglu(gateUp: x, precision: precision)
         case .geluTanh:
-            var y = x
+            var y = consume x
             if precision == .bf16 { Ops.geluTanhVectorized(&y) } else { Ops.map(&y, Ops.geluTanh) }
             return y
         case .geluErf:
-            var y = x
+            var y = consume x
             Ops.map(&y, Ops.geluErf)
             return y
         }
@@ -57,30 +58,20 @@ extension Linear {
     /// `activation(x) · Wᵀ + bias`. Against a packed bf16 weight the activation writes the product's bf16 input
     /// directly (the same values as activating in f32 and rounding, without the f32 pass between); otherwise the
     /// activated rows are computed in f32 first (libm for f32 compute).
-    public static func apply(_ x: Tensor, activation: Activation, _ weight: Weight, bias: [Float]? = nil) -> Tensor {
+    public static func apply(_ x: consuming Tensor, activation: Activation, _ weight: Weight, bias: [Float]? = nil) -> Tensor {
         guard case .blockedBF16(let matrix)? = weight.packed else {
-            return apply(activation.applied(to: x, precision: weight.computeDType), weight, bias: bias)
+            return apply(activation.applied(to: consume x, precision: weight.computeDType), weight, bias: bias)
         }
-        let m = x.rows, k = activation.width(x.columns), n = weight.shape[0], columns = x.columns
+        let m = x.rows, k = activation.width(x.columns), columns = x.columns
         precondition(k == weight.shape[1], "Linear: activated input has \(k) features, weight \(weight.name) expects \(weight.shape[1])")
-        if let bias { precondition(bias.count == n, "Linear: bias of \(weight.name) has \(bias.count) values, needs \(n)") }
-        var shape = x.shape
-        shape[shape.count - 1] = n
-        let out = [Float](unsafeUninitializedCapacity: m * n) { op, initialized in
-            x.data.withUnsafeBufferPointer { xp in
-                let fill: (UnsafeMutablePointer<UInt16>) -> Void = { xb in
+        return x.data.withUnsafeBufferPointer { xp in
+            packedProduct(weight, rows: m, inputShape: x.shape, bias: bias) { bias, out in
+                matrix.multiply(bf16Rows: m, bias: bias, into: out) { xb in
                     Parallel.forEachChunk(m, costPerItem: k * 8) { range in
                         for r in range { activation.writeBF16(row: r, of: xp.baseAddress!, columns: columns, into: xb + r * k) }
                     }
                 }
-                if let bias {
-                    bias.withUnsafeBufferPointer { matrix.multiply(bf16Rows: m, bias: $0.baseAddress!, into: op.baseAddress!, fill: fill) }
-                } else {
-                    matrix.multiply(bf16Rows: m, bias: nil, into: op.baseAddress!, fill: fill)
-                }
             }
-            initialized = m * n
         }
-        return Tensor(shape: shape, data: out)
     }
 }

@@ -18,21 +18,12 @@ public enum Linear {
         let n = weight.shape[0]
         precondition(x.columns == k, "Linear: input has \(x.columns) features, weight \(weight.name) expects \(k)")
         let m = x.rows
-        var shape = x.shape
-        shape[shape.count - 1] = n
         if case .blockedBF16(let matrix)? = weight.packed {
-            if let bias { precondition(bias.count == n, "Linear: bias of \(weight.name) has \(bias.count) values, needs \(n)") }
-            let out = [Float](unsafeUninitializedCapacity: m * n) { op, initialized in
-                x.data.withUnsafeBufferPointer { xp in
-                    if let bias {
-                        bias.withUnsafeBufferPointer { matrix.multiply(xp.baseAddress!, rows: m, bias: $0.baseAddress!, into: op.baseAddress!) }
-                    } else {
-                        matrix.multiply(xp.baseAddress!, rows: m, bias: nil, into: op.baseAddress!)
-                    }
+            return x.data.withUnsafeBufferPointer { xp in
+                packedProduct(weight, rows: m, inputShape: x.shape, bias: bias) { bias, out in
+                    matrix.multiply(xp.baseAddress!, rows: m, bias: bias, into: out)
                 }
-                initialized = m * n
             }
-            return Tensor(shape: shape, data: out)
         }
         var out = [Float](repeating: 0, count: m * n)
         x.data.withUnsafeBufferPointer { xp in
@@ -44,7 +35,31 @@ public enum Linear {
             precondition(bias.count == n, "Linear: bias of \(weight.name) has \(bias.count) values, needs \(n)")
             addBias(&out, bias, rows: m)
         }
-        return Tensor(shape: shape, data: out)
+        return Tensor(shape: outputShape(x.shape, features: n), data: out)
+    }
+
+    /// `inputShape` with its last dimension replaced by the product's `features`.
+    static func outputShape(_ inputShape: [Int], features: Int) -> [Int] {
+        var shape = inputShape
+        shape[shape.count - 1] = features
+        return shape
+    }
+
+    /// `[rows, N]` outputs of a product through the packed bf16 `weight`, written by `multiply` given the bias
+    /// (nil without one; checked to hold N values) and the output buffer.
+    static func packedProduct(_ weight: Weight, rows m: Int, inputShape: [Int], bias: [Float]?,
+                              _ multiply: (UnsafePointer<Float>?, UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+        let n = weight.shape[0]
+        if let bias { precondition(bias.count == n, "Linear: bias of \(weight.name) has \(bias.count) values, needs \(n)") }
+        let out = [Float](unsafeUninitializedCapacity: m * n) { op, initialized in
+            if let bias {
+                bias.withUnsafeBufferPointer { multiply($0.baseAddress!, op.baseAddress!) }
+            } else {
+                multiply(nil, op.baseAddress!)
+            }
+            initialized = m * n
+        }
+        return Tensor(shape: outputShape(inputShape, features: n), data: out)
     }
 
     /// Writes `x · Wᵀ` (`[rows, N]`) into `out`.
