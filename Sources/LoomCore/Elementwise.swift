@@ -91,8 +91,7 @@ public enum Ops {
                     for r in range {
                         let target = o + r * width, gate = g + r * 2 * width, up = gate + width
                         if precision == .bf16 {
-                            target.update(from: gate, count: width)
-                            loom_swiglu(target, up, width)
+                            loom_swiglu(gate, up, target, width)
                         } else {
                             for i in 0..<width { target[i] = gate[i] / (1 + expf(-gate[i])) * up[i] }
                         }

@@ -34,10 +34,10 @@ LOOM_AVX512 static void gelu_tanh_avx512(float *x, size_t count) {
     for (; i < count; i++) x[i] = gelu_tanh_scalar(x[i]);
 }
 
-LOOM_AVX512 static void swiglu_avx512(float *gate, const float *up, size_t count) {
+LOOM_AVX512 static void swiglu_avx512(const float *gate, const float *up, float *out, size_t count) {
     size_t i = 0;
-    for (; i + 16 <= count; i += 16) _mm512_storeu_ps(gate + i, swiglu16(_mm512_loadu_ps(gate + i), _mm512_loadu_ps(up + i)));
-    for (; i < count; i++) gate[i] = swiglu_scalar(gate[i], up[i]);
+    for (; i + 16 <= count; i += 16) _mm512_storeu_ps(out + i, swiglu16(_mm512_loadu_ps(gate + i), _mm512_loadu_ps(up + i)));
+    for (; i < count; i++) out[i] = swiglu_scalar(gate[i], up[i]);
 }
 
 LOOM_AVX512 static void gelu_tanh_bf16_avx512(const float *x, uint16_t *out, size_t count) {
@@ -56,14 +56,14 @@ LOOM_AVX512 static void swiglu_bf16_avx512(const float *gate, const float *up, u
 }
 #endif
 
-void loom_swiglu(float *gate, const float *up, size_t count) {
+void loom_swiglu(const float *gate, const float *up, float *out, size_t count) {
 #if LOOM_X86
     if (loom_cpu_has_avx512_bf16()) {
-        swiglu_avx512(gate, up, count);
+        swiglu_avx512(gate, up, out, count);
         return;
     }
 #endif
-    for (size_t i = 0; i < count; i++) gate[i] = swiglu_scalar(gate[i], up[i]);
+    for (size_t i = 0; i < count; i++) out[i] = swiglu_scalar(gate[i], up[i]);
 }
 
 void loom_gelu_tanh(float *x, size_t count) {

@@ -154,8 +154,8 @@ void loom_attention_bf16(const float *q, int64_t q_stride, int64_t rows, const u
 /** GELU with the tanh approximation in place, vectorised (within a few f32 ulps of libm's tanhf). */
 void loom_gelu_tanh(float *x, size_t count);
 
-/** `gate = silu(gate) · up` in place, vectorised (the bf16 path's SwiGLU). */
-void loom_swiglu(float *gate, const float *up, size_t count);
+/** `out = silu(gate) · up`, vectorised (the bf16 path's SwiGLU). */
+void loom_swiglu(const float *gate, const float *up, float *out, size_t count);
 
 /** The same activations written rounded to bf16 (as loom_f32_to_bf16 rounds), the input of the next product. */
 void loom_gelu_tanh_bf16(const float *x, uint16_t *out, size_t count);
