@@ -79,10 +79,13 @@ LOOM_AVX512 static void pack_value_pair(const float *even, const float *odd, int
 
 void loom_attention_pack_keys(const float *src, int64_t row_stride, int64_t first, int64_t count, int head_dim,
                               uint16_t *dst) {
+#if LOOM_X86
+    const int blocks = head_dim <= 128 && loom_cpu_has_avx512_bf16();
+#endif
     for (int64_t r = 0; r < count;) {
         const int64_t key = first + r;
 #if LOOM_X86
-        if (key % KEY_BLOCK == 0 && count - r >= KEY_BLOCK && head_dim <= 128 && loom_cpu_has_avx512_bf16()) {
+        if (blocks && key % KEY_BLOCK == 0 && count - r >= KEY_BLOCK) {
             pack_key_block(src + r * row_stride, row_stride, key / KEY_BLOCK, head_dim, dst);
             r += KEY_BLOCK;
             continue;
@@ -95,10 +98,13 @@ void loom_attention_pack_keys(const float *src, int64_t row_stride, int64_t firs
 
 void loom_attention_pack_values(const float *src, int64_t row_stride, int64_t first, int64_t count, int head_dim,
                                 uint16_t *dst) {
+#if LOOM_X86
+    const int pairs = loom_cpu_has_avx512_bf16();
+#endif
     for (int64_t r = 0; r < count;) {
         const int64_t key = first + r;
 #if LOOM_X86
-        if (key % 2 == 0 && count - r >= 2 && loom_cpu_has_avx512_bf16()) {
+        if (pairs && key % 2 == 0 && count - r >= 2) {
             pack_value_pair(src + r * row_stride, src + (r + 1) * row_stride, key / 2, head_dim, dst);
             r += 2;
             continue;
