@@ -10,13 +10,15 @@ Run on demand (not by CI), after `make release`:
 The random checkpoint (bf16, transformers' initialisation) is written once with `save_pretrained` under
 bench/out/random-<config> and reused; then each engine runs in its own process, one after the other, in bf16 and
 in f32 (and Loom with int8 / int4 weights for decode), with the same prompt and thread count, so the ratios are
-comparable on a noisy machine. Figures: load time, vision tower per image, time to first token per scenario,
-prefill tokens/s, decode tokens/s, peak RSS.
+comparable on a noisy machine. With `--repeat N` the pair runs N times in turn; each figure is the median of its
+runs and each ratio the median of the N back-to-back ratios, with their range. Figures: load time, vision tower per
+image, time to first token per scenario, prefill tokens/s, decode tokens/s, peak RSS.
 """
 import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -166,13 +168,19 @@ def figures(report):
     return out
 
 
-def print_table(title, theirs, ours):
+def print_table(title, runs):
+    """One line per figure: the median of each engine's runs, the median ratio and (over several runs) its range."""
     print(title)
-    print(f"{'figure':48} {'transformers':>14} {'loom':>14} {'loom/tf':>9}")
-    for key in ours:
-        a, b = theirs.get(key), ours.get(key)
-        ratio = f"{b / a:.2f}" if a and b else ""
-        print(f"{key:48} {'' if a is None else f'{a:14.1f}':>14} {'' if b is None else f'{b:14.1f}':>14} {ratio:>9}")
+    print(f"{'figure':48} {'transformers':>14} {'loom':>14} {'loom/tf':>9}  {'range of ratios':>15}")
+    for key in runs[0][1]:
+        theirs = [t[key] for t, _ in runs if t.get(key)]
+        ours = [o[key] for _, o in runs if o.get(key)]
+        ratios = [o[key] / t[key] for t, o in runs if t.get(key) and o.get(key)]
+        a = f"{statistics.median(theirs):14.1f}" if theirs else ""
+        b = f"{statistics.median(ours):14.1f}" if ours else ""
+        ratio = f"{statistics.median(ratios):.2f}" if ratios else ""
+        spread = f"{min(ratios):.2f}–{max(ratios):.2f}" if len(ratios) > 1 else ""
+        print(f"{key:48} {a:>14} {b:>14} {ratio:>9}  {spread:>15}")
     print()
 
 
@@ -185,6 +193,7 @@ def main():
     parser.add_argument("--prefill", type=int, nargs="+", default=[512, 2048], help="text-model prompt lengths")
     parser.add_argument("--text-tokens", type=int, default=46)
     parser.add_argument("--decode-tokens", type=int, default=64)
+    parser.add_argument("--repeat", type=int, default=1, help="run each pair of engines this many times in turn")
     parser.add_argument("--checkpoint", help="random checkpoint directory (default bench/out/random-CONFIG)")
     parser.add_argument("--loom", default=os.path.join(ROOT, ".build/release/loom"), help="the loom binary")
     parser.add_argument("--engine", choices=["both", "transformers"], default="both", help=argparse.SUPPRESS)
@@ -198,15 +207,22 @@ def main():
     print(f"{args.config}, {args.threads} threads, random bf16 checkpoint {args.checkpoint}")
     print(f"machine load before: {os.getloadavg()}\n")
     for dtype in args.dtypes:
-        theirs, ours = figures(run_reference(dtype)), figures(run_loom(args, dtype))
-        print_table(f"{dtype}: transformers {dtype} vs loom --dtype {dtype}", theirs, ours)
-        if dtype == "bf16" and theirs.get("decode tok/s"):
-            for weights in ["int8", "int4"]:
-                quantized = figures(run_loom(args, "bf16", weights, ["decode"]))
-                print(f"loom --weights {weights}: decode {quantized['decode tok/s']:.1f} tok/s "
-                      f"({quantized['decode tok/s'] / theirs['decode tok/s']:.2f}× transformers bf16), "
-                      f"peak RSS {quantized['peak RSS MiB']:.0f} MiB")
-            print()
+        runs, quantized = [], {"int8": [], "int4": []}
+        for _ in range(args.repeat):
+            runs.append((figures(run_reference(dtype)), figures(run_loom(args, dtype))))
+            if dtype == "bf16" and runs[-1][0].get("decode tok/s"):
+                for weights in quantized:
+                    quantized[weights].append(figures(run_loom(args, "bf16", weights, ["decode"])))
+        print_table(f"{dtype}: transformers {dtype} vs loom --dtype {dtype}, {args.repeat} run(s)", runs)
+        for weights, reports in quantized.items():
+            if not reports:
+                continue
+            rates = [r["decode tok/s"] for r in reports]
+            reference = statistics.median(t["decode tok/s"] for t, _ in runs)
+            print(f"loom --weights {weights}: decode {statistics.median(rates):.1f} tok/s "
+                  f"(runs {', '.join(f'{x:.1f}' for x in rates)}; {statistics.median(rates) / reference:.2f}× "
+                  f"transformers bf16), peak RSS {statistics.median(r['peak RSS MiB'] for r in reports):.0f} MiB")
+        print()
     print(f"machine load after: {os.getloadavg()}")
 
 

@@ -12,13 +12,8 @@ public enum Ops {
             weight.withUnsafeBufferPointer { wp in
                 let o = op.baseAddress!, w = wp.baseAddress!
                 Parallel.forEachChunk(x.rows, costPerItem: d) { range in
-                    for r in range {
-                        let row = o + r * d
-                        var sum: Float = 0
-                        for i in 0..<d { sum += row[i] * row[i] }
-                        let scale = 1 / (sum / Float(d) + eps).squareRoot()
-                        for i in 0..<d { row[i] = w[i] * (row[i] * scale) }
-                    }
+                    let rows = o + range.lowerBound * d
+                    loom_rms_norm(rows, rows, Int64(range.count), Int64(d), w, eps)
                 }
             }
         }
@@ -35,17 +30,8 @@ public enum Ops {
                 bias.withUnsafeBufferPointer { bp in
                     let o = op.baseAddress!, w = wp.baseAddress!, b = bp.baseAddress!
                     Parallel.forEachChunk(x.rows, costPerItem: d) { range in
-                        for r in range {
-                            let row = o + r * d
-                            var mean: Float = 0
-                            for i in 0..<d { mean += row[i] }
-                            mean /= Float(d)
-                            var variance: Float = 0
-                            for i in 0..<d { let c = row[i] - mean; variance += c * c }
-                            variance /= Float(d)
-                            let scale = 1 / (variance + eps).squareRoot()
-                            for i in 0..<d { row[i] = (row[i] - mean) * scale * w[i] + b[i] }
-                        }
+                        let rows = o + range.lowerBound * d
+                        loom_layer_norm(rows, rows, Int64(range.count), Int64(d), w, b, eps)
                     }
                 }
             }

@@ -63,6 +63,35 @@ func naiveLinear(_ x: [Float], rows m: Int, _ w: [Float], outFeatures n: Int, in
         for (a, b) in zip(y.data, expected) { #expect(abs(Double(a) - b) < 1e-5) }
     }
 
+    /// Wide rows (Qwen's 1024, SigLIP's 1152, a ragged 37) against f64, and the portable kernels (what arm64 runs)
+    /// giving exactly what the AVX-512 ones give.
+    @Test(arguments: [1024, 1152, 37]) func normsOfWideRowsMatchF64AndPortablePath(width d: Int) {
+        let rows = 3
+        let x = Tensor(shape: [rows, d], data: randomValues(rows * d, seed: UInt64(d)).map { $0 * 4 + 0.5 })
+        let w = randomValues(d, seed: 7), b = randomValues(d, seed: 8)
+        func run() -> (rms: [Float], layer: [Float]) {
+            (Ops.rmsNorm(x, weight: w, eps: 1e-6).data, Ops.layerNorm(x, weight: w, bias: b, eps: 1e-6).data)
+        }
+        let fast = run()
+        loom_force_portable_kernels(1)
+        let portable = run()
+        loom_force_portable_kernels(0)
+        #expect(fast.rms == portable.rms)
+        #expect(fast.layer == portable.layer)
+        for r in 0..<rows {
+            let row = x.data[(r * d)..<((r + 1) * d)].map(Double.init)
+            let mean = row.reduce(0, +) / Double(d)
+            let meanSquare = row.reduce(0) { $0 + $1 * $1 } / Double(d)
+            let variance = row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(d)
+            for i in 0..<d {
+                let rms = row[i] / (meanSquare + 1e-6).squareRoot() * Double(w[i])
+                let layer = (row[i] - mean) / (variance + 1e-6).squareRoot() * Double(w[i]) + Double(b[i])
+                #expect(abs(Double(fast.rms[r * d + i]) - rms) < 2e-6)
+                #expect(abs(Double(fast.layer[r * d + i]) - layer) < 2e-6)
+            }
+        }
+    }
+
     @Test func geluVariants() {
         #expect(abs(Ops.geluErf(1) - 0.8413447) < 1e-6)
         #expect(abs(Ops.geluTanh(1) - 0.8411920) < 1e-6)

@@ -151,6 +151,13 @@ void loom_attention_bf16(const float *q, int64_t q_stride, int64_t rows, const u
                          int64_t key_count, int head_dim, float scale, int64_t causal_offset, float *out,
                          int64_t out_stride);
 
+/**
+ * RMSNorm of `rows` rows of `d` floats: `out = w · x / sqrt(mean(x²) + eps)`. Sums run in 16 lanes reduced in a fixed
+ * order (the AVX-512 and portable paths agree exactly); `out` may be `x`.
+ */
+void loom_rms_norm(const float *x, float *out, int64_t rows, int64_t d, const float *w, float eps);
+/** LayerNorm (biased variance, as PyTorch) of `rows` rows: `out = (x − mean) / sqrt(var + eps) · w + b`, sums as above. */
+void loom_layer_norm(const float *x, float *out, int64_t rows, int64_t d, const float *w, const float *b, float eps);
 /** GELU with the tanh approximation in place, vectorised (within a few f32 ulps of libm's tanhf). */
 void loom_gelu_tanh(float *x, size_t count);
 
