@@ -25,12 +25,19 @@ public enum Attention {
     ///   - out: `[queries, heads * headDim]` rows with stride `outStride`.
     ///   - precision: `.f32` (the reference: BLAS products, f32 scores) or `.bf16` (``FlashAttention``: bf16 keys
     ///     and values, online softmax, no scores matrix).
+    ///   - scratch: where the bf16 path packs keys and values (grown as needed; its heads and head size must be
+    ///     `kvHeads` and `headDim`), so that callers attending layer after layer reuse one buffer; nil packs into a
+    ///     buffer of this call's own.
     public static func compute(q: Operand, k: Operand, v: Operand, out: UnsafeMutablePointer<Float>, outStride: Int,
                                queries: Int, keys: Int, heads: Int, kvHeads: Int, headDim: Int,
-                               scale: Float, causalOffset: Int?, precision: DType = .f32) {
+                               scale: Float, causalOffset: Int?, precision: DType = .f32,
+                               scratch: FlashAttention.PackedHeads? = nil) {
         precondition(heads % kvHeads == 0, "attention: \(heads) heads are not a multiple of \(kvHeads) kv heads")
         if precision == .bf16 && FlashAttention.supports(headDim: headDim) {
-            let packed = FlashAttention.PackedHeads(kvHeads: kvHeads, headDim: headDim, capacity: keys)
+            let packed = scratch ?? FlashAttention.PackedHeads(kvHeads: kvHeads, headDim: headDim, capacity: keys)
+            precondition(packed.kvHeads == kvHeads && packed.headDim == headDim,
+                         "attention: scratch packs \(packed.kvHeads) heads of \(packed.headDim), needs \(kvHeads) of \(headDim)")
+            packed.reserve(keys)
             packed.store(keys: k, values: v, at: 0, count: keys)
             FlashAttention.run(q: q, packed: packed, keys: keys, out: out, outStride: outStride, queries: queries,
                                heads: heads, scale: scale, causalOffset: causalOffset)

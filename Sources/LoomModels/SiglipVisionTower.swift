@@ -86,8 +86,12 @@ public final class SiglipVisionTower: @unchecked Sendable {
         var hidden = embed(pixels, images: images)
         var selected: [Int: Tensor] = [:]
         if featureLayers.contains(0) { selected[0] = hidden }
+        let scratch = computeDType == .bf16 && FlashAttention.supports(headDim: configuration.headDim)
+            ? FlashAttention.PackedHeads(kvHeads: configuration.numAttentionHeads, headDim: configuration.headDim,
+                                         capacity: configuration.patchCount)
+            : nil
         for (i, layer) in layers.enumerated() {
-            hidden = run(layer, hidden, images: images)
+            hidden = run(layer, hidden, images: images, attentionScratch: scratch)
             if featureLayers.contains(i + 1) { selected[i + 1] = hidden }
         }
         if featureLayers.count == 1 { return selected[featureLayers[0]]! }
@@ -133,7 +137,8 @@ public final class SiglipVisionTower: @unchecked Sendable {
         return hidden
     }
 
-    func run(_ layer: Layer, _ input: Tensor, images: Int) -> Tensor {
+    /// One encoder layer; bf16 attention packs each image's keys and values into `attentionScratch` when given.
+    func run(_ layer: Layer, _ input: Tensor, images: Int, attentionScratch: FlashAttention.PackedHeads?) -> Tensor {
         let h = configuration.hiddenSize, heads = configuration.numAttentionHeads, d = configuration.headDim
         let count = configuration.patchCount
         let eps = Float(configuration.layerNormEps)
@@ -148,7 +153,8 @@ public final class SiglipVisionTower: @unchecked Sendable {
                     Attention.compute(q: .init(q, rowStride: 3 * h), k: .init(q + h, rowStride: 3 * h), v: .init(q + 2 * h, rowStride: 3 * h),
                                       out: op.baseAddress! + image * count * h, outStride: h,
                                       queries: count, keys: count, heads: heads, kvHeads: heads, headDim: d,
-                                      scale: 1 / Float(d).squareRoot(), causalOffset: nil, precision: layer.qkv.computeDType)
+                                      scale: 1 / Float(d).squareRoot(), causalOffset: nil, precision: layer.qkv.computeDType,
+                                      scratch: attentionScratch)
                 }
             }
         }

@@ -52,6 +52,31 @@ import Foundation
         #expect(maxError < 0.02)
     }
 
+    /// Calls that pack into one shared scratch (growing it, then attending over fewer keys than it last held) give
+    /// exactly what calls packing into buffers of their own give.
+    @Test func sharedScratchAttendsAsOwnBuffer() {
+        let heads = 2, d = 72, queries = 9
+        let scratch = FlashAttention.PackedHeads(kvHeads: heads, headDim: d, capacity: 16)
+        func attend(keys: Int, seed: UInt64, scratch: FlashAttention.PackedHeads?) -> [Float] {
+            let q = randomValues(queries * heads * d, seed: seed), k = randomValues(keys * heads * d, seed: seed + 1)
+            let v = randomValues(keys * heads * d, seed: seed + 2)
+            var out = [Float](repeating: 0, count: queries * heads * d)
+            q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
+                out.withUnsafeMutableBufferPointer { op in
+                    Attention.compute(q: .init(qp.baseAddress!, rowStride: heads * d), k: .init(kp.baseAddress!, rowStride: heads * d),
+                                      v: .init(vp.baseAddress!, rowStride: heads * d), out: op.baseAddress!, outStride: heads * d,
+                                      queries: queries, keys: keys, heads: heads, kvHeads: heads, headDim: d,
+                                      scale: 0.1, causalOffset: nil, precision: .bf16, scratch: scratch)
+                }
+            }}}
+            return out
+        }
+        for (keys, seed) in [(40, 51), (20, 54), (75, 57)] as [(Int, UInt64)] {
+            #expect(attend(keys: keys, seed: seed, scratch: scratch) == attend(keys: keys, seed: seed, scratch: nil))
+        }
+        #expect(scratch.capacity >= 75)
+    }
+
     /// A bf16 cache filled in pieces (prefill, then single tokens, across the 16-key blocks) attends exactly as
     /// one prefill of the same rows does, and truncation forgets the dropped positions.
     @Test func bf16CacheAppendsInPlace() {
