@@ -17,37 +17,60 @@ public struct RotaryEmbedding: Sendable {
         }
     }
 
+    /// Cosines and sines of every position's angles, computed once for a forward pass and applied layer after layer.
+    public struct Angles: Sendable {
+        /// Positions covered, one per row.
+        public let count: Int
+        /// `[count, headDim / 2]` values of `cos(position · inverseFrequencies[i])`.
+        let cosines: [Float]
+        /// `[count, headDim / 2]` values of `sin(position · inverseFrequencies[i])`.
+        let sines: [Float]
+    }
+
+    /// The angles of `positions`, in f32 like transformers (`position · inverse frequency`, then cos and sin).
+    public func angles(for positions: [Int]) -> Angles {
+        let half = headDim / 2
+        var cosines = [Float](repeating: 0, count: positions.count * half)
+        var sines = [Float](repeating: 0, count: positions.count * half)
+        for (r, position) in positions.enumerated() {
+            let p = Float(position)
+            for i in 0..<half {
+                let angle = p * inverseFrequencies[i]
+                cosines[r * half + i] = cosf(angle)
+                sines[r * half + i] = sinf(angle)
+            }
+        }
+        return Angles(count: positions.count, cosines: cosines, sines: sines)
+    }
+
     /// Rotates every head of every row of `x` (`[rows, heads * headDim]`); row `r` has position `positions[r]`.
     public func apply(_ x: inout Tensor, positions: [Int]) {
         let width = x.columns
         x.data.withUnsafeMutableBufferPointer { xp in
-            apply(xp.baseAddress!, rowStride: width, width: width, positions: positions)
+            apply(xp.baseAddress!, rowStride: width, width: width, angles: angles(for: positions))
         }
     }
 
-    /// Rotates the heads in columns `[0, width)` of the rows at `base` (`rowStride` floats apart); row `r` has
-    /// position `positions[r]` (e.g. the q and k parts of one stacked q/k/v product row).
-    public func apply(_ base: UnsafeMutablePointer<Float>, rowStride: Int, width: Int, positions: [Int]) {
+    /// Rotates the heads in columns `[0, width)` of the rows at `base` (`rowStride` floats apart); row `r` takes
+    /// the angles of `angles`' row `r` (e.g. the q and k parts of one stacked q/k/v product row).
+    public func apply(_ base: UnsafeMutablePointer<Float>, rowStride: Int, width: Int, angles: Angles) {
         precondition(width % headDim == 0 && width <= rowStride, "RoPE: row width \(width) is not a multiple of \(headDim)")
         let heads = width / headDim
         let half = headDim / 2
-        let inv = inverseFrequencies
-        Parallel.forEachChunk(positions.count, costPerItem: width * 4) { range in
-            var cosines = [Float](repeating: 0, count: half)
-            var sines = [Float](repeating: 0, count: half)
-            for r in range {
-                let p = Float(positions[r])
-                for i in 0..<half {
-                    let angle = p * inv[i]
-                    cosines[i] = cosf(angle)
-                    sines[i] = sinf(angle)
-                }
-                for h in 0..<heads {
-                    let v = base + r * rowStride + h * headDim
-                    for i in 0..<half {
-                        let a = v[i], b = v[i + half]
-                        v[i] = a * cosines[i] - b * sines[i]
-                        v[i + half] = b * cosines[i] + a * sines[i]
+        angles.cosines.withUnsafeBufferPointer { cp in
+            angles.sines.withUnsafeBufferPointer { sp in
+                let cosines = cp.baseAddress!, sines = sp.baseAddress!
+                Parallel.forEachChunk(angles.count, costPerItem: width * 4) { range in
+                    for r in range {
+                        let c = cosines + r * half, s = sines + r * half
+                        for h in 0..<heads {
+                            let v = base + r * rowStride + h * headDim
+                            for i in 0..<half {
+                                let a = v[i], b = v[i + half]
+                                v[i] = a * c[i] - b * s[i]
+                                v[i + half] = b * c[i] + a * s[i]
+                            }
+                        }
                     }
                 }
             }

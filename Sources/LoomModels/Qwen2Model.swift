@@ -98,11 +98,11 @@ public final class Qwen2Model: LanguageModel, @unchecked Sendable {
     public func forward(_ embeddings: Tensor, cache: DecoderCache, output: ForwardOutput) -> Tensor {
         precondition(embeddings.columns == hiddenSize, "forward: rows of \(embeddings.columns) floats, model width \(hiddenSize)")
         let start = cache.length
-        let positions = Array(start..<(start + embeddings.rows))
+        let angles = rope.angles(for: Array(start..<(start + embeddings.rows)))
         var hidden = embeddings
         for (i, layer) in layers.enumerated() {
             let rows: ForwardOutput = i == layers.count - 1 ? output : .everyRow
-            hidden = runLayer(layer, hidden, positions: positions, cache: cache.layers[i], output: rows)
+            hidden = runLayer(layer, hidden, angles: angles, cache: cache.layers[i], output: rows)
         }
         return Ops.rmsNorm(hidden, weight: finalNorm, eps: Float(configuration.rmsNormEps))
     }
@@ -113,7 +113,7 @@ public final class Qwen2Model: LanguageModel, @unchecked Sendable {
 
     /// One decoder layer: keys and values of every input row go to the cache; attention and the MLP run for the
     /// rows `output` keeps (the last ones), which the layer returns.
-    private func runLayer(_ layer: Layer, _ input: Tensor, positions: [Int], cache: KVCache, output: ForwardOutput) -> Tensor {
+    private func runLayer(_ layer: Layer, _ input: Tensor, angles: RotaryEmbedding.Angles, cache: KVCache, output: ForwardOutput) -> Tensor {
         let eps = Float(configuration.rmsNormEps)
         let heads = configuration.numAttentionHeads
         let d = configuration.attentionHeadDim
@@ -129,7 +129,7 @@ public final class Qwen2Model: LanguageModel, @unchecked Sendable {
         var attended = Tensor(zeros: [kept, qWidth])
         qkv.data.withUnsafeMutableBufferPointer { qkvp in
             let q = qkvp.baseAddress!
-            rope.apply(q, rowStride: stride, width: qWidth + kvWidth, positions: positions)
+            rope.apply(q, rowStride: stride, width: qWidth + kvWidth, angles: angles)
             cache.append(keys: .init(q + qWidth, rowStride: stride), values: .init(q + qWidth + kvWidth, rowStride: stride), count: n)
             guard kept > 0 else { return }
             attended.data.withUnsafeMutableBufferPointer { op in
