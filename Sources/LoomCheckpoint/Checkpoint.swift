@@ -8,9 +8,14 @@ public final class Checkpoint: @unchecked Sendable {
     public let directory: URL
     let files: [SafeTensorsFile]
     let location: [String: Int]
+    /// Names of matrices stored packed for bf16, with the key of the packed tensor holding each.
+    let packedMembers: [String: String]
     /// Applied to every matrix handed out by ``weight(_:shape:)`` (bf16 packing, quantisation); nil hands out
     /// the stored tensors as they are.
     public var compute: ComputeOptions?
+    /// Called with the names and the result whenever ``stackedWeight(_:shapes:)`` packs stored matrices for bf16
+    /// (what `loom quantize --weights bf16` records to write).
+    public var onPack: ((_ names: [String], _ matrix: BlockedBF16Matrix) -> Void)?
 
     /// Opens the weights in `directory`.
     public init(directory: URL) throws {
@@ -41,6 +46,7 @@ public final class Checkpoint: @unchecked Sendable {
         }
         self.files = files
         self.location = location
+        packedMembers = PackedTensorNames.members(of: location.keys)
     }
 
     private static func readIndex(_ url: URL) throws -> [String: String] {
@@ -55,11 +61,16 @@ public final class Checkpoint: @unchecked Sendable {
         return map
     }
 
-    /// Every tensor name stored.
-    public var names: [String] { Array(location.keys) }
+    /// Whether matrices are stored packed for bf16 (written by `loom quantize --weights bf16`).
+    public var storesPackedBF16: Bool { !packedMembers.isEmpty }
 
-    /// Whether a tensor named `name` is stored.
-    public func contains(_ name: String) -> Bool { location[name] != nil || location[name + QuantizedTensorNames.values] != nil }
+    /// Every tensor name stored (and every matrix stored packed for bf16, by its own name).
+    public var names: [String] { Array(location.keys) + packedMembers.keys }
+
+    /// Whether a tensor named `name` is stored (as it is, quantised, or packed for bf16).
+    public func contains(_ name: String) -> Bool {
+        location[name] != nil || location[name + QuantizedTensorNames.values] != nil || packedMembers[name] != nil
+    }
 
     /// The stored tensor `name` (a quantised matrix stored as `name.q` + `name.scales` included).
     public func weight(_ name: String) throws -> Weight {
@@ -76,8 +87,12 @@ public final class Checkpoint: @unchecked Sendable {
     /// The stored matrices `names` stacked by rows and prepared for the compute mode; the mapped pages of tensors
     /// that were copied or converted are released.
     public func stackedWeight(_ names: [String], shapes: [[Int]]) throws -> Weight {
+        if let packed = try packedWeight(names, shapes: shapes) { return packed }
         let parts = try zip(names, shapes).map { try storedWeight($0, shape: $1) }
         let prepared = compute.map { $0.prepare(stacking: parts) } ?? (parts.count == 1 ? parts[0] : Weight.stacking(parts))
+        if case .blockedBF16(let matrix)? = prepared.packed, parts.allSatisfy({ $0.packed == nil }) {
+            onPack?(names, matrix)
+        }
         if parts.count > 1 || prepared.packed != nil && parts[0].packed == nil {
             for part in parts {
                 if case .quantized(let matrix, _)? = part.packed { matrix.storage.forEach(MappedFile.releasePages(of:)) }
@@ -91,5 +106,26 @@ public final class Checkpoint: @unchecked Sendable {
         let w = try weight(name)
         guard w.shape == shape else { throw CheckpointError.shapeMismatch(tensor: name, expected: shape, actual: w.shape) }
         return w
+    }
+
+    /// Throws unless `destination` is another directory than this checkpoint's (writing over mapped weights would
+    /// corrupt what is being read).
+    public func checkWritable(to destination: URL) throws {
+        let here = directory.standardizedFileURL.resolvingSymlinksInPath().path
+        guard destination.standardizedFileURL.resolvingSymlinksInPath().path != here else {
+            throw CheckpointError.unreadableFile(destination.path, reason: "cannot write a converted copy over its own source directory")
+        }
+    }
+
+    /// Copies the directory's files other than the weights (configs, tokenizer, processor) into `destination`,
+    /// replacing files of the same names.
+    func copyCompanionFiles(to destination: URL) throws {
+        let fm = FileManager.default
+        for file in try fm.contentsOfDirectory(atPath: directory.path)
+        where !file.hasSuffix(".safetensors") && file != "model.safetensors.index.json" {
+            let target = destination.appendingPathComponent(file)
+            if fm.fileExists(atPath: target.path) { try fm.removeItem(at: target) }
+            try fm.copyItem(at: directory.appendingPathComponent(file), to: target)
+        }
     }
 }

@@ -23,7 +23,7 @@ extension Checkpoint {
     func quantizedWeight(_ name: String) throws -> Weight? {
         guard let i = location[name + QuantizedTensorNames.values] else { return nil }
         let file = files[i]
-        let fileName = (file.path as NSString).lastPathComponent
+        let fileName = file.fileName
         func invalid(_ reason: String) -> CheckpointError {
             .inconsistentTensor(file: fileName, tensor: name + QuantizedTensorNames.values, reason: reason)
         }
@@ -73,7 +73,12 @@ public enum QuantizedCheckpointWriter {
     /// tokenizer; not the shard index) to `destination`.
     public static func write(from source: URL, to destination: URL, bits: QuantizedMatrix.Bits) throws {
         let checkpoint = try Checkpoint(directory: source)
+        guard !checkpoint.storesPackedBF16 else {
+            throw CheckpointError.inconsistentTensor(file: source.lastPathComponent, tensor: "*",
+                                                     reason: "already packed for bf16; quantise the original checkpoint")
+        }
         let fm = FileManager.default
+        try checkpoint.checkWritable(to: destination)
         try fm.createDirectory(at: destination, withIntermediateDirectories: true)
         var tensors: [SafeTensorsWriter.Tensor] = []
         var keep: [AnyObject] = []
@@ -102,11 +107,6 @@ public enum QuantizedCheckpointWriter {
                         QuantizedTensorNames.shapesKey: String(decoding: shapeJSON, as: UTF8.self)]
         try SafeTensorsWriter.write(tensors, to: destination.appendingPathComponent("model.safetensors"), metadata: metadata)
         withExtendedLifetime(keep) {}
-        for file in try fm.contentsOfDirectory(atPath: source.path)
-        where !file.hasSuffix(".safetensors") && file != "model.safetensors.index.json" {
-            let target = destination.appendingPathComponent(file)
-            if fm.fileExists(atPath: target.path) { try fm.removeItem(at: target) }
-            try fm.copyItem(at: source.appendingPathComponent(file), to: target)
-        }
+        try checkpoint.copyCompanionFiles(to: destination)
     }
 }

@@ -24,6 +24,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
 
     /// The file's path.
     public let path: String
+    /// The file's name without its directory (what error messages cite).
+    public var fileName: String { (path as NSString).lastPathComponent }
     /// Tensors by name.
     public let entries: [String: Entry]
     /// The `__metadata__` string map, if any.
@@ -104,7 +106,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
     public func weight(_ name: String) throws -> Weight? {
         guard let entry = entries[name] else { return nil }
         guard let dtype = entry.dtype else {
-            throw CheckpointError.unsupportedDType(file: (path as NSString).lastPathComponent, tensor: name, dtype: entry.dtypeName)
+            throw CheckpointError.unsupportedDType(file: fileName, tensor: name, dtype: entry.dtypeName)
         }
         let start = file.bytes.baseAddress.map { $0 + dataStart + entry.range.lowerBound }
         return Weight(name: name, dtype: dtype, shape: entry.shape,

@@ -13,6 +13,8 @@ public final class BlockedBF16Matrix: @unchecked Sendable {
     public let paddedColumns: Int
     private let handle: OpaquePointer
     private let data: UnsafePointer<UInt16>
+    /// What keeps wrapped elements alive (a mapped checkpoint); nil when the elements were packed here.
+    private let owner: AnyObject?
 
     /// Packs a dense f32 or bf16 `[rows, columns]` weight; nil when oneDNN is unavailable or picks another layout.
     public convenience init?(packing weight: Weight) {
@@ -43,14 +45,37 @@ public final class BlockedBF16Matrix: @unchecked Sendable {
     }
 
     /// An unfilled packed `[rows, columns]` weight (scratch for ``fill(from:)``); nil when oneDNN is unavailable.
-    init?(rows: Int, columns: Int) {
+    convenience init?(rows: Int, columns: Int) {
         guard let handle = loom_packed_create(Int64(rows), Int64(columns)) else { return nil }
+        self.init(handle: handle, rows: rows, columns: columns, owner: nil)
+    }
+
+    /// A `[rows, columns]` weight over elements already in this layout (``storage`` of a packed matrix, e.g. read
+    /// from a mapped checkpoint), kept alive by `owner` and never written; nil when their size is not
+    /// ``expectedByteCount(rows:columns:)`` or oneDNN is unavailable or picks another layout on this CPU.
+    public convenience init?(rows: Int, columns: Int, wrapping elements: UnsafeRawBufferPointer, owner: AnyObject) {
+        guard let base = elements.baseAddress,
+              let handle = loom_packed_wrap(Int64(rows), Int64(columns), base.assumingMemoryBound(to: UInt16.self), elements.count)
+        else { return nil }
+        self.init(handle: handle, rows: rows, columns: columns, owner: owner)
+    }
+
+    private init(handle: OpaquePointer, rows: Int, columns: Int, owner: AnyObject?) {
         self.handle = handle
         self.rows = rows
         self.columns = columns
+        self.owner = owner
         paddedColumns = Int(loom_packed_k_padded(handle))
         data = loom_packed_data(handle)
     }
+
+    /// Bytes a packed `[rows, columns]` weight holds: rows rounded up to 64, columns to 32, two bytes each.
+    public static func expectedByteCount(rows: Int, columns: Int) -> Int {
+        loom_packed_expected_bytes(Int64(rows), Int64(columns))
+    }
+
+    /// The packed elements (what ``init(rows:columns:wrapping:owner:)`` takes back).
+    public var storage: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: data, count: byteCount) }
 
     /// Refills every block with a quantised matrix of the same shape, dequantised and rounded to bf16.
     func fill(from matrix: QuantizedMatrix) {

@@ -74,6 +74,8 @@ struct loom_packed_matrix {
     dnnl_memory_t weights;
     uint16_t *data;
     size_t bytes;
+    /* Whether `data` was allocated here (else it belongs to the caller, e.g. a mapped checkpoint). */
+    int owns_data;
 };
 
 static cached_primitive *primitives;
@@ -112,7 +114,8 @@ static dnnl_status_t describe(dnnl_matmul_desc_t *desc, int64_t m, int64_t n, in
     return s;
 }
 
-loom_packed_matrix *loom_packed_create(int64_t n, int64_t k) {
+/* A packed [n, k] weight over `data` (NULL: allocated here), or NULL when oneDNN does not choose BA16a64b2a. */
+static loom_packed_matrix *packed_matrix(int64_t n, int64_t k, uint16_t *data) {
     pthread_once(&engine_once, create_engine);
     if (!shared_engine || !shared_stream) return NULL;
     /* The layout oneDNN picks for a typical prefill shape; the decode kernel reads the same layout. */
@@ -132,8 +135,27 @@ loom_packed_matrix *loom_packed_create(int64_t n, int64_t k) {
     matrix->k_padded = (k + LOOM_PACKED_BLOCK_K - 1) / LOOM_PACKED_BLOCK_K * LOOM_PACKED_BLOCK_K;
     matrix->weights_md = expected;
     matrix->bytes = dnnl.memory_desc_get_size(&expected);
-    matrix->data = loom_large_allocate(matrix->bytes);
+    matrix->owns_data = data == NULL;
+    matrix->data = data ? data : loom_large_allocate(matrix->bytes);
     if (!matrix->data || dnnl.memory_create(&matrix->weights, &expected, shared_engine, matrix->data) != dnnl_success) {
+        loom_packed_destroy(matrix);
+        return NULL;
+    }
+    return matrix;
+}
+
+loom_packed_matrix *loom_packed_create(int64_t n, int64_t k) { return packed_matrix(n, k, NULL); }
+
+size_t loom_packed_expected_bytes(int64_t n, int64_t k) {
+    const int64_t blocks = (n + LOOM_PACKED_BLOCK_N - 1) / LOOM_PACKED_BLOCK_N;
+    const int64_t k_padded = (k + LOOM_PACKED_BLOCK_K - 1) / LOOM_PACKED_BLOCK_K * LOOM_PACKED_BLOCK_K;
+    return (size_t)(blocks * LOOM_PACKED_BLOCK_N * k_padded) * 2;
+}
+
+loom_packed_matrix *loom_packed_wrap(int64_t n, int64_t k, const uint16_t *data, size_t bytes) {
+    if (!data || bytes != loom_packed_expected_bytes(n, k)) return NULL;
+    loom_packed_matrix *matrix = packed_matrix(n, k, (uint16_t *)data);
+    if (matrix && matrix->bytes != bytes) {
         loom_packed_destroy(matrix);
         return NULL;
     }
@@ -258,7 +280,7 @@ void loom_packed_fill_quantized(loom_packed_matrix *matrix, int bits, const void
 void loom_packed_destroy(loom_packed_matrix *matrix) {
     if (!matrix) return;
     if (matrix->weights) dnnl.memory_destroy(matrix->weights);
-    loom_large_free(matrix->data, matrix->bytes);
+    if (matrix->owns_data) loom_large_free(matrix->data, matrix->bytes);
     free(matrix);
 }
 

@@ -60,12 +60,24 @@ public enum ModelRegistry {
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw CheckpointError.missingFile(directory.path)
         }
+        let loader = try loader(for: directory)
+        let checkpoint = try Checkpoint(directory: directory)
+        checkpoint.compute = compute
+        return try loader(directory, checkpoint)
+    }
+
+    /// Loads the model in `directory` from `checkpoint` (that directory's weights, with its compute options and
+    /// observers already set), chosen by `config.json`'s `model_type`.
+    public static func load(directory: URL, checkpoint: Checkpoint) throws -> any LoadedModel {
+        try loader(for: directory)(directory, checkpoint)
+    }
+
+    /// The loader of the `model_type` that `directory`'s `config.json` names.
+    private static func loader(for directory: URL) throws -> Loader {
         let type = try ConfigFile.modelType(in: directory)
         guard let loader = lock.withLock({ loaders[type] }) else {
             throw ModelError.unknownModelType(type, known: supportedTypes)
         }
-        let checkpoint = try Checkpoint(directory: directory)
-        checkpoint.compute = compute
-        return try loader(directory, checkpoint)
+        return loader
     }
 }

@@ -21,6 +21,25 @@ import LoomTestSupport
         #expect(((json["timings"] as? [String: Any])?["encode_ms"] as? NSNumber)?.doubleValue ?? 0 > 0)
     }
 
+    /// `loom quantize --weights bf16` writes a copy that `generate` maps instead of packing, and that generates
+    /// exactly what the original generates in bf16.
+    @Test func packedCopyGeneratesAsOriginal() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("loom-packed-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let source = Fixtures.url("llava/tiny-84-bf16").path
+        let quantize = try CLI.run(["quantize", "--model", source, "--weights", "bf16", "--out", out.path])
+        #expect(quantize.status == 0, "\(quantize.stderr)")
+        let arguments = ["--prompt", "What is in <image>?", "--image", image("chelsea.jpg"), "--max-tokens", "8",
+                         "--output", "json", "--dtype", "bf16"]
+        let original = try CLI.run(["generate", "--model", source] + arguments)
+        let packed = try CLI.run(["generate", "--model", out.path] + arguments)
+        #expect(original.status == 0 && packed.status == 0, "\(original.stderr) \(packed.stderr)")
+        let ids = Fixtures.ints(try original.json(), "token_ids")
+        #expect(!ids.isEmpty)
+        #expect(Fixtures.ints(try packed.json(), "token_ids") == ids)
+        #expect(try packed.json()["text"] as? String == original.json()["text"] as? String)
+    }
+
     @Test func promptCommandReportsExpandedIds() throws {
         let expected = try reference("hf-2img")
         let run = try CLI.run(["prompt", "--model", model, "--template", "hf", "--prompt", "Compare",

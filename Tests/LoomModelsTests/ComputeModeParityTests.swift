@@ -74,4 +74,74 @@ func rmsDifference(_ a: [Float], _ b: [Float]) -> Double {
         let atLoad = try logits("gqa-f32", ComputeOptions(dtype: .f32, weights: bits == .int8 ? .int8 : .int4))
         #expect(loaded.data == atLoad.data)
     }
+
+    /// `loom quantize --weights bf16` output maps its packed matrices at load and computes exactly what packing at
+    /// load computes: a decoder (q/k/v and gate/up stacked, tied head) and a LLaVA model (vision tower, projector).
+    @Test func packedCheckpointComputesAsPackingAtLoad() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("loom-packed-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let source = Fixtures.url("qwen2/gqa-bf16")
+        try PackedModelWriter.write(from: source, to: out.appendingPathComponent("qwen2"))
+        let file = try SafeTensorsFile(path: out.appendingPathComponent("qwen2/model.safetensors").path)
+        #expect(file.metadata["loom.packing"] == "bf16-BA16a64b2a")
+        let qkv = ["q", "k", "v"].map { "model.layers.0.self_attn.\($0)_proj.weight" }.joined(separator: "+") + ".bf16_blocks"
+        #expect(file.entries[qkv]?.dtypeName == "BF16")
+        #expect(file.entries["model.layers.0.self_attn.q_proj.weight"] == nil)
+        #expect(file.entries["model.layers.0.self_attn.q_proj.bias"] != nil && file.entries["model.norm.weight"] != nil)
+        func decoderLogits(_ directory: URL) throws -> Tensor {
+            let model = try #require(try ModelRegistry.load(directory: directory) as? Qwen2Model)
+            let ids = Fixtures.ints(try Fixtures.referenceJSON(source), "prompt_ids")
+            return model.logits(model.forward(model.embed(ids), cache: model.makeCache()))
+        }
+        #expect(try decoderLogits(out.appendingPathComponent("qwen2")).data == decoderLogits(source).data)
+
+        let llavaSource = Fixtures.url("llava/tiny-84-bf16")
+        try PackedModelWriter.write(from: llavaSource, to: out.appendingPathComponent("llava"))
+        func llavaOutputs(_ directory: URL) throws -> (features: [Float], logits: [Float]) {
+            let model = try #require(try ModelRegistry.load(directory: directory) as? LlavaModel)
+            let size = model.configuration.visionConfig.imageSize
+            let features = try model.imageFeatures(Tensor(shape: [1, 3, size, size], data: (0..<(3 * size * size)).map {
+                Float($0 % 97) / 48 - 1
+            }))
+            let ids = [5, 9, 2] + [Int](repeating: model.configuration.imageTokenIndex, count: features.rows) + [7, 3]
+            let decoder = model.languageModel
+            let hidden = decoder.forward(try model.embed(ids: ids, imageFeatures: features), cache: decoder.makeCache())
+            return (features.data, decoder.logits(hidden).data)
+        }
+        let packed = try llavaOutputs(out.appendingPathComponent("llava")), atLoad = try llavaOutputs(llavaSource)
+        #expect(packed.features == atLoad.features)
+        #expect(packed.logits == atLoad.logits)
+    }
+
+    /// A packed checkpoint refuses compute modes it cannot serve, and a second packing, with errors that say so.
+    @Test func packedCheckpointRefusesOtherModes() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("loom-packed-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        try PackedModelWriter.write(from: Fixtures.url("qwen2/gqa-bf16"), to: out)
+        let f32 = #expect(throws: CheckpointError.self) { try ModelRegistry.load(directory: out, compute: .f32) }
+        #expect(f32?.description.contains("compute in bf16 only") == true)
+        let int4 = #expect(throws: CheckpointError.self) { try ModelRegistry.load(directory: out, compute: ComputeOptions(weights: .int4)) }
+        #expect(int4?.description.contains("compute in bf16 only") == true)
+        let again = #expect(throws: CheckpointError.self) { try PackedModelWriter.write(from: out, to: out.appendingPathComponent("again")) }
+        #expect(again?.description.contains("already packed") == true)
+        let quantized = #expect(throws: CheckpointError.self) {
+            try QuantizedCheckpointWriter.write(from: out, to: out.appendingPathComponent("int4"), bits: .int4)
+        }
+        #expect(quantized?.description.contains("already packed") == true)
+        let overItself = #expect(throws: CheckpointError.self) { try PackedModelWriter.write(from: Fixtures.url("qwen2/gqa-bf16"), to: Fixtures.url("qwen2/gqa-bf16")) }
+        #expect(overItself?.description.contains("over its own source") == true)
+
+        let weights = out.appendingPathComponent("model.safetensors")
+        let data = try Data(contentsOf: weights)
+        let length = data.prefix(8).withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
+        var header = try #require(try JSONSerialization.jsonObject(with: data[8..<(8 + length)]) as? [String: Any])
+        var metadata = try #require(header["__metadata__"] as? [String: String])
+        let key = "model.layers.1.mlp.down_proj.weight"
+        metadata["loom.shapes"] = metadata["loom.shapes"]!.replacingOccurrences(of: "\"\(key)\":[", with: "\"\(key)\":[1,")
+        header["__metadata__"] = metadata
+        let json = try JSONSerialization.data(withJSONObject: header)
+        try (withUnsafeBytes(of: UInt64(json.count).littleEndian) { Data($0) } + json + data[(8 + length)...]).write(to: weights)
+        let lying = #expect(throws: CheckpointError.self) { try ModelRegistry.load(directory: out) }
+        #expect(lying?.description.contains(key) == true)
+    }
 }

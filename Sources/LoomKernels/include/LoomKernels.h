@@ -48,6 +48,14 @@ typedef struct loom_packed_matrix loom_packed_matrix;
  * `BA16a64b2a` for bf16 products on this CPU (callers keep the plain weight then).
  */
 loom_packed_matrix *loom_packed_create(int64_t n, int64_t k);
+/** Bytes of a packed `[n, k]` weight: `n` rounded up to 64 rows, `k` to ``LOOM_PACKED_BLOCK_K``, two each. */
+size_t loom_packed_expected_bytes(int64_t n, int64_t k);
+/**
+ * A packed `[n, k]` weight over `bytes` of already packed elements that stay the caller's (e.g. a mapped
+ * checkpoint; never written). Returns NULL when `bytes` is not ``loom_packed_expected_bytes`` or oneDNN does not
+ * choose `BA16a64b2a` on this CPU.
+ */
+loom_packed_matrix *loom_packed_wrap(int64_t n, int64_t k, const uint16_t *data, size_t bytes);
 /**
  * Packs column blocks `[block_begin, block_end)` (64 rows of the source each) of a row-major `[n, k]` weight
  * (PyTorch `Linear` layout; f32 when `source_is_f32`, else bf16); disjoint block ranges may be filled in parallel.
