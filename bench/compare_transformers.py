@@ -9,8 +9,8 @@ Run on demand (not by CI), after `make release`:
 
 The random checkpoint (bf16, transformers' initialisation) is written once with `save_pretrained` under
 bench/out/random-<config> and reused; then each engine runs in its own process, one after the other, in bf16 and
-in f32 (and Loom with int8 / int4 weights for decode), with the same prompt and thread count, so the ratios are
-comparable on a noisy machine. With `--repeat N` the pair runs N times in turn; each figure is the median of its
+in f32 (Loom also on the checkpoint's `loom quantize --weights bf16` copy, 1 image + decode, and with int8 / int4
+weights for decode), with the same prompt and thread count, so the ratios are comparable on a noisy machine. With `--repeat N` the pair runs N times in turn; each figure is the median of its
 runs and each ratio the median of the N back-to-back ratios, with their range. Figures: load time, vision tower per
 image, time to first token per scenario, prefill tokens/s, decode tokens/s, peak RSS.
 """
@@ -137,8 +137,17 @@ def run_transformers(args):
     print(json.dumps(report))
 
 
-def run_loom(args, dtype, weights=None, scenarios=None):
-    command = [args.loom, "bench", "--model", args.checkpoint, "--dtype", dtype,
+def packed_copy(args):
+    """`loom quantize --weights bf16` of the checkpoint (written once): matrices stored packed, mapped at load."""
+    directory = args.checkpoint.rstrip("/") + "-packed-bf16"
+    if not os.path.exists(os.path.join(directory, "model.safetensors")):
+        subprocess.run([args.loom, "quantize", "--model", args.checkpoint, "--weights", "bf16", "--out", directory],
+                       check=True)
+    return directory
+
+
+def run_loom(args, dtype, weights=None, scenarios=None, model=None):
+    command = [args.loom, "bench", "--model", model or args.checkpoint, "--dtype", dtype,
                "--prefill", ",".join(map(str, args.prefill)), "--text-tokens", str(args.text_tokens),
                "--decode-tokens", str(args.decode_tokens)]
     if args.config in LLAVA:
@@ -207,13 +216,18 @@ def main():
     print(f"{args.config}, {args.threads} threads, random bf16 checkpoint {args.checkpoint}")
     print(f"machine load before: {os.getloadavg()}\n")
     for dtype in args.dtypes:
-        runs, quantized = [], {"int8": [], "int4": []}
+        runs, quantized, packed = [], {"int8": [], "int4": []}, []
         for _ in range(args.repeat):
             runs.append((figures(run_reference(dtype)), figures(run_loom(args, dtype))))
+            if dtype == "bf16":
+                packed.append((runs[-1][0], figures(run_loom(args, "bf16", scenarios=["decode"], model=packed_copy(args)))))
             if dtype == "bf16" and runs[-1][0].get("decode tok/s"):
                 for weights in quantized:
                     quantized[weights].append(figures(run_loom(args, "bf16", weights, ["decode"])))
         print_table(f"{dtype}: transformers {dtype} vs loom --dtype {dtype}, {args.repeat} run(s)", runs)
+        if packed:
+            print_table(f"bf16: transformers bf16 vs loom on its `loom quantize --weights bf16` copy, {args.repeat} run(s)",
+                        packed)
         for weights, reports in quantized.items():
             if not reports:
                 continue
