@@ -10,9 +10,10 @@ Run on demand (not by CI), after `make release`:
 The random checkpoint (bf16, transformers' initialisation) is written once with `save_pretrained` under
 bench/out/random-<config> and reused; then each engine runs in its own process, one after the other, in bf16 and
 in f32 (Loom also on the checkpoint's `loom quantize --weights bf16` copy, 1 image + decode, and with int8 / int4
-weights for decode), with the same prompt and thread count, so the ratios are comparable on a noisy machine. With `--repeat N` the pair runs N times in turn; each figure is the median of its
-runs and each ratio the median of the N back-to-back ratios, with their range. Figures: load time, vision tower per
-image, time to first token per scenario, prefill tokens/s, decode tokens/s, peak RSS.
+weights for decode), with the same prompt and thread count, so the ratios are comparable on a noisy machine.
+With `--repeat N` the pair runs N times in turn; each figure is the median of its runs and each ratio the median
+of the N back-to-back ratios, with their range. Figures: load time, vision tower per image, time to first token
+per scenario, prefill tokens/s, decode tokens/s, peak RSS.
 """
 import argparse
 import json
