@@ -41,8 +41,8 @@ public enum FlashAttention {
             let newCapacity = max(keys, capacity * 2, 16)
             let newKeyBytes = loom_attention_keys_bytes(Int64(newCapacity), Int32(headDim))
             let newValueBytes = loom_attention_values_bytes(Int64(newCapacity), Int32(headDim))
-            // Left uninitialised: attention reads stored keys only, up to the end of their 16-key block, which
-            // `clearTail` zeroes after every store (so pages are touched as the cache fills, not when reserved).
+            // Left uninitialised: attention reads stored keys only, up to the end of their 16-key block, whose
+            // unstored slots `store` keeps zero (so pages are touched as the cache fills, not when reserved).
             let grown = OwnedBuffer(byteCount: kvHeads * (newKeyBytes + newValueBytes))
             if let storage {
                 for h in 0..<kvHeads {
@@ -66,9 +66,18 @@ public enum FlashAttention {
         }
 
         /// Packs `count` f32 key and value rows (all heads side by side) at key positions `[first, first + count)`.
+        ///
+        /// Slots after the last stored key within its 16-key block stay zero (attention reads whole blocks): a
+        /// block entered here and left partly filled is zeroed before packing; a block entered before already is
+        /// past its stored keys.
         public func store(keys k: Attention.Operand, values v: Attention.Operand, at first: Int, count: Int) {
             precondition(first + count <= capacity, "FlashAttention: \(first + count) keys exceed the capacity \(capacity)")
+            guard count > 0 else { return }
             let d = headDim
+            let end = first + count, lastBlock = (end - 1) / 16, firstEntered = (first + 15) / 16
+            if end % 16 != 0 && lastBlock >= firstEntered {
+                for h in 0..<kvHeads { loom_attention_clear_block(self.keys(h), values(h), Int64(lastBlock), Int32(d)) }
+            }
             Parallel.forEachChunk(kvHeads * 2, costPerItem: count * d) { range in
                 for item in range {
                     let h = item / 2
@@ -79,7 +88,6 @@ public enum FlashAttention {
                     }
                 }
             }
-            clearTail(after: first + count)
         }
 
         /// Zeroes the packed slots after `keys` within the last block (so padded keys are exact zeros).

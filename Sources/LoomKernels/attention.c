@@ -11,6 +11,7 @@
 #include "simd.h"
 
 #include <math.h>
+#include <string.h>
 
 enum { KEY_BLOCK = 16, KEY_TILE = 64 };
 
@@ -64,6 +65,30 @@ LOOM_AVX512 static void pack_key_block(const float *src, int64_t row_stride, int
                             _mm512_i32gather_epi32(_mm512_add_epi32(lanes, _mm512_set1_epi32((int)p)), rows, 4));
 }
 
+/* One key row into its lane of the packed blocks (what pack_key_row writes): eight dimension pairs per scatter. */
+LOOM_AVX512 static void pack_key_row_avx512(const float *row, int64_t key, int head_dim, uint16_t *dst) {
+    const int64_t pairs = (head_dim + 1) / 2, block = key / KEY_BLOCK, lane = key % KEY_BLOCK;
+    uint32_t *slots = (uint32_t *)dst + block * pairs * 16 + lane;
+    const __m256i stride = _mm256_mullo_epi32(_mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0), _mm256_set1_epi32(16));
+    for (int64_t d = 0; d < head_dim; d += 16) {
+        const int64_t left = pairs - d / 2;
+        const __mmask8 mask = left >= 8 ? 0xFF : (__mmask8)((1u << left) - 1);
+        _mm256_mask_i32scatter_epi32(slots + (d / 2) * 16, mask, stride, bf16_lanes(row + d, head_dim - d), 4);
+    }
+}
+
+/* One value row into its half of the packed key pairs (what pack_value_row writes). */
+LOOM_AVX512 static void pack_value_row_avx512(const float *row, int64_t key, int head_dim, uint16_t *dst) {
+    const int64_t dpad = padded_dims(head_dim), odd = key % 2;
+    const __mmask32 half = odd ? 0xAAAAAAAAu : 0x55555555u;
+    for (int64_t d = 0; d < dpad; d += 16) {
+        const int64_t live = head_dim - d > 0 ? head_dim - d : 0;
+        __m512i v = _mm512_cvtepu16_epi32(bf16_lanes(row + d, live));
+        if (odd) v = _mm512_slli_epi32(v, 16);
+        _mm512_mask_storeu_epi16(dst + ((key / 2) * dpad + d) * 2, half, v);
+    }
+}
+
 /* Two value rows of one key pair, interleaved dimension by dimension. */
 LOOM_AVX512 static void pack_value_pair(const float *even, const float *odd, int64_t pair, int head_dim,
                                         uint16_t *dst) {
@@ -91,6 +116,13 @@ void loom_attention_pack_keys(const float *src, int64_t row_stride, int64_t firs
             continue;
         }
 #endif
+#if LOOM_X86
+        if (blocks) {
+            pack_key_row_avx512(src + r * row_stride, key, head_dim, dst);
+            r += 1;
+            continue;
+        }
+#endif
         pack_key_row(src + r * row_stride, key, head_dim, dst);
         r += 1;
     }
@@ -110,9 +142,22 @@ void loom_attention_pack_values(const float *src, int64_t row_stride, int64_t fi
             continue;
         }
 #endif
+#if LOOM_X86
+        if (pairs) {
+            pack_value_row_avx512(src + r * row_stride, key, head_dim, dst);
+            r += 1;
+            continue;
+        }
+#endif
         pack_value_row(src + r * row_stride, key, head_dim, dst);
         r += 1;
     }
+}
+
+void loom_attention_clear_block(uint16_t *keys, uint16_t *values, int64_t block, int head_dim) {
+    const int64_t pairs = (head_dim + 1) / 2, dpad = padded_dims(head_dim);
+    memset(keys + block * pairs * 32, 0, (size_t)pairs * 32 * sizeof(uint16_t));
+    memset(values + block * (KEY_BLOCK / 2) * dpad * 2, 0, (size_t)(KEY_BLOCK / 2) * dpad * 2 * sizeof(uint16_t));
 }
 
 void loom_attention_clear_tail(uint16_t *keys, uint16_t *values, int64_t key_count, int head_dim) {

@@ -146,6 +146,8 @@ void loom_attention_pack_keys(const float *src, int64_t row_stride, int64_t firs
                               uint16_t *dst);
 void loom_attention_pack_values(const float *src, int64_t row_stride, int64_t first, int64_t count, int head_dim,
                                 uint16_t *dst);
+/** Zeroes every packed slot of 16-key block `block` (keys and values). */
+void loom_attention_clear_block(uint16_t *keys, uint16_t *values, int64_t block, int head_dim);
 /** Zeroes the packed slots after `key_count` up to the next multiple of 16 keys. */
 void loom_attention_clear_tail(uint16_t *keys, uint16_t *values, int64_t key_count, int head_dim);
 /**
