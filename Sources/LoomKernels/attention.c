@@ -289,11 +289,8 @@ LOOM_AVX512 static void attention_chunk_avx512(const float *q, int64_t q_stride,
     float maxima[ROW_CHUNK];
     for (int64_t i = 0; i < rows; i++) {
         const float *row = q + i * q_stride;
-        for (int64_t p = 0; p < pairs; p++) {
-            uint16_t lo = loom_f32_to_bf16_scalar(row[2 * p]);
-            uint16_t hi = 2 * p + 1 < head_dim ? loom_f32_to_bf16_scalar(row[2 * p + 1]) : 0;
-            qb[i * MAX_PAIRS + p] = (uint32_t)lo | ((uint32_t)hi << 16);
-        }
+        for (int64_t d = 0; d < head_dim; d += 16)
+            _mm256_store_si256((__m256i *)(qb + i * MAX_PAIRS + d / 2), bf16_lanes(row + d, head_dim - d));
         for (int64_t d = 0; d < dpad; d++) acc[i * MAX_DPAD + d] = 0;
         for (int l = 0; l < 16; l++) sums[i * 16 + l] = 0;
         maxima[i] = -INFINITY;
