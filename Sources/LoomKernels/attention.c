@@ -110,16 +110,14 @@ void loom_attention_pack_keys(const float *src, int64_t row_stride, int64_t firs
     for (int64_t r = 0; r < count;) {
         const int64_t key = first + r;
 #if LOOM_X86
-        if (blocks && key % KEY_BLOCK == 0 && count - r >= KEY_BLOCK) {
-            pack_key_block(src + r * row_stride, row_stride, key / KEY_BLOCK, head_dim, dst);
-            r += KEY_BLOCK;
-            continue;
-        }
-#endif
-#if LOOM_X86
         if (blocks) {
-            pack_key_row_avx512(src + r * row_stride, key, head_dim, dst);
-            r += 1;
+            if (key % KEY_BLOCK == 0 && count - r >= KEY_BLOCK) {
+                pack_key_block(src + r * row_stride, row_stride, key / KEY_BLOCK, head_dim, dst);
+                r += KEY_BLOCK;
+            } else {
+                pack_key_row_avx512(src + r * row_stride, key, head_dim, dst);
+                r += 1;
+            }
             continue;
         }
 #endif
@@ -136,16 +134,14 @@ void loom_attention_pack_values(const float *src, int64_t row_stride, int64_t fi
     for (int64_t r = 0; r < count;) {
         const int64_t key = first + r;
 #if LOOM_X86
-        if (pairs && key % 2 == 0 && count - r >= 2) {
-            pack_value_pair(src + r * row_stride, src + (r + 1) * row_stride, key / 2, head_dim, dst);
-            r += 2;
-            continue;
-        }
-#endif
-#if LOOM_X86
         if (pairs) {
-            pack_value_row_avx512(src + r * row_stride, key, head_dim, dst);
-            r += 1;
+            if (key % 2 == 0 && count - r >= 2) {
+                pack_value_pair(src + r * row_stride, src + (r + 1) * row_stride, key / 2, head_dim, dst);
+                r += 2;
+            } else {
+                pack_value_row_avx512(src + r * row_stride, key, head_dim, dst);
+                r += 1;
+            }
             continue;
         }
 #endif

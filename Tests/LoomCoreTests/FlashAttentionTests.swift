@@ -27,6 +27,21 @@ func referenceAttention(q: [Float], k: [Float], v: [Float], queries: Int, keys: 
 
 import Foundation
 
+/// `Attention.compute` in bf16 over row-major `q` (`heads` per row) and `k`, `v` (`kvHeads` per row).
+func bf16Attention(q: [Float], k: [Float], v: [Float], queries: Int, keys: Int, heads: Int, kvHeads: Int, d: Int,
+                   scale: Float, causalOffset: Int?, scratch: FlashAttention.PackedHeads? = nil) -> [Float] {
+    var out = [Float](repeating: 0, count: queries * heads * d)
+    q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
+        out.withUnsafeMutableBufferPointer { op in
+            Attention.compute(q: .init(qp.baseAddress!, rowStride: heads * d), k: .init(kp.baseAddress!, rowStride: kvHeads * d),
+                              v: .init(vp.baseAddress!, rowStride: kvHeads * d), out: op.baseAddress!, outStride: heads * d,
+                              queries: queries, keys: keys, heads: heads, kvHeads: kvHeads, headDim: d,
+                              scale: scale, causalOffset: causalOffset, precision: .bf16, scratch: scratch)
+        }
+    }}}
+    return out
+}
+
 @Suite struct FlashAttentionTests {
     /// bf16 attention (packed keys and values, online softmax over tiles of 64) against direct f64 attention, for
     /// SigLIP's head size 72 without a mask and Qwen's 64 (and the 7B's 128) with a causal mask past a cached prefix,
@@ -37,15 +52,8 @@ import Foundation
         let q = randomValues(queries * heads * d, seed: 31).map { $0 * 2 }
         let k = randomValues(keys * kvHeads * d, seed: 32).map { $0 * 2 }
         let v = randomValues(keys * kvHeads * d, seed: 33)
-        var out = [Float](repeating: 0, count: queries * heads * d)
-        q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
-            out.withUnsafeMutableBufferPointer { op in
-                Attention.compute(q: .init(qp.baseAddress!, rowStride: heads * d), k: .init(kp.baseAddress!, rowStride: kvHeads * d),
-                                  v: .init(vp.baseAddress!, rowStride: kvHeads * d), out: op.baseAddress!, outStride: heads * d,
-                                  queries: queries, keys: keys, heads: heads, kvHeads: kvHeads, headDim: d,
-                                  scale: 1 / Float(d).squareRoot(), causalOffset: causal ? past : nil, precision: .bf16)
-            }
-        }}}
+        let out = bf16Attention(q: q, k: k, v: v, queries: queries, keys: keys, heads: heads, kvHeads: kvHeads, d: d,
+                                scale: 1 / Float(d).squareRoot(), causalOffset: causal ? past : nil)
         let expected = referenceAttention(q: q, k: k, v: v, queries: queries, keys: keys, heads: heads, kvHeads: kvHeads, d: d,
                                           causalOffset: causal ? past : nil)
         let maxError = zip(out, expected).map { abs(Double($0) - $1) }.max()!
@@ -60,16 +68,8 @@ import Foundation
         func attend(keys: Int, seed: UInt64, scratch: FlashAttention.PackedHeads?) -> [Float] {
             let q = randomValues(queries * heads * d, seed: seed), k = randomValues(keys * heads * d, seed: seed + 1)
             let v = randomValues(keys * heads * d, seed: seed + 2)
-            var out = [Float](repeating: 0, count: queries * heads * d)
-            q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
-                out.withUnsafeMutableBufferPointer { op in
-                    Attention.compute(q: .init(qp.baseAddress!, rowStride: heads * d), k: .init(kp.baseAddress!, rowStride: heads * d),
-                                      v: .init(vp.baseAddress!, rowStride: heads * d), out: op.baseAddress!, outStride: heads * d,
-                                      queries: queries, keys: keys, heads: heads, kvHeads: heads, headDim: d,
-                                      scale: 0.1, causalOffset: nil, precision: .bf16, scratch: scratch)
-                }
-            }}}
-            return out
+            return bf16Attention(q: q, k: k, v: v, queries: queries, keys: keys, heads: heads, kvHeads: heads, d: d,
+                                 scale: 0.1, causalOffset: nil, scratch: scratch)
         }
         for (keys, seed) in [(40, 51), (20, 54), (75, 57)] as [(Int, UInt64)] {
             #expect(attend(keys: keys, seed: seed, scratch: scratch) == attend(keys: keys, seed: seed, scratch: nil))
