@@ -64,6 +64,15 @@ public final class Checkpoint: @unchecked Sendable {
     /// Whether matrices are stored packed for bf16 (written by `loom quantize --weights bf16`).
     public var storesPackedBF16: Bool { !packedMembers.isEmpty }
 
+    /// Whether matrices are stored group-quantised (written by `loom quantize --weights int8|int4`).
+    public var storesQuantized: Bool { files.contains { $0.metadata[QuantizedTensorNames.formatKey] != nil } }
+
+    /// The stored tensor `name` as it lies in its file, whatever its dtype (integers included), for copying.
+    func storedTensor(_ name: String) -> SafeTensorsWriter.Tensor? {
+        guard let i = location[name], let raw = files[i].rawTensor(name) else { return nil }
+        return SafeTensorsWriter.Tensor(name: name, dtypeName: raw.entry.dtypeName, shape: raw.entry.shape, bytes: raw.bytes)
+    }
+
     /// Every tensor name stored (and every matrix stored packed for bf16, by its own name).
     public var names: [String] { Array(location.keys) + packedMembers.keys }
 
@@ -108,9 +117,14 @@ public final class Checkpoint: @unchecked Sendable {
         return w
     }
 
-    /// Throws unless `destination` is another directory than this checkpoint's (writing over mapped weights would
-    /// corrupt what is being read).
-    public func checkWritable(to destination: URL) throws {
+    /// Throws unless this checkpoint can be converted into `destination`: its weights are neither packed nor
+    /// quantised already, and `destination` is another directory (writing over mapped weights would corrupt what
+    /// is being read).
+    public func checkConvertible(into destination: URL) throws {
+        guard !storesPackedBF16 && !storesQuantized else {
+            throw CheckpointError.inconsistentTensor(file: directory.lastPathComponent, tensor: "*",
+                                                     reason: "already packed or quantised; convert the original checkpoint")
+        }
         let here = directory.standardizedFileURL.resolvingSymlinksInPath().path
         guard destination.standardizedFileURL.resolvingSymlinksInPath().path != here else {
             throw CheckpointError.unreadableFile(destination.path, reason: "cannot write a converted copy over its own source directory")

@@ -93,10 +93,7 @@ public enum PackedCheckpointWriter {
     /// `destination/model.safetensors`, plus the directory's other files.
     public static func write(from source: URL, packed: [Packed], to destination: URL) throws {
         let checkpoint = try Checkpoint(directory: source)
-        guard !checkpoint.storesPackedBF16 else {
-            throw CheckpointError.inconsistentTensor(file: source.lastPathComponent, tensor: "*", reason: "already packed")
-        }
-        try checkpoint.checkWritable(to: destination)
+        try checkpoint.checkConvertible(into: destination)
         try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
         var tensors: [SafeTensorsWriter.Tensor] = []
         var shapes: [String: [Int]] = [:]
@@ -109,8 +106,8 @@ public enum PackedCheckpointWriter {
                                  shape: [storage.count / 2 / matrix.paddedColumns, matrix.paddedColumns], bytes: storage))
         }
         for name in checkpoint.names.sorted() where !members.contains(name) {
-            let weight = try checkpoint.weight(name)
-            tensors.append(.init(name: name, dtypeName: weight.dtype.rawValue, shape: weight.shape, bytes: weight.bytes))
+            guard let stored = checkpoint.storedTensor(name) else { throw CheckpointError.missingTensor(name) }
+            tensors.append(stored)
         }
         let shapeJSON = try JSONSerialization.data(withJSONObject: shapes, options: [.sortedKeys])
         let metadata = ["format": "pt", PackedTensorNames.formatKey: PackedTensorNames.format,

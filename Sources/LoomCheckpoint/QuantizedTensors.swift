@@ -73,22 +73,22 @@ public enum QuantizedCheckpointWriter {
     /// tokenizer; not the shard index) to `destination`.
     public static func write(from source: URL, to destination: URL, bits: QuantizedMatrix.Bits) throws {
         let checkpoint = try Checkpoint(directory: source)
-        guard !checkpoint.storesPackedBF16 else {
-            throw CheckpointError.inconsistentTensor(file: source.lastPathComponent, tensor: "*",
-                                                     reason: "already packed for bf16; quantise the original checkpoint")
-        }
         let fm = FileManager.default
-        try checkpoint.checkWritable(to: destination)
+        try checkpoint.checkConvertible(into: destination)
         try fm.createDirectory(at: destination, withIntermediateDirectories: true)
         var tensors: [SafeTensorsWriter.Tensor] = []
         var keep: [AnyObject] = []
         var shapes: [String: [Int]] = [:]
         for name in checkpoint.names.sorted() {
+            guard let stored = checkpoint.storedTensor(name) else { throw CheckpointError.missingTensor(name) }
+            guard DType(rawValue: stored.dtypeName) != nil else {
+                tensors.append(stored)
+                continue
+            }
             let weight = try checkpoint.weight(name)
-            guard weight.packed == nil else { throw CheckpointError.inconsistentTensor(file: source.lastPathComponent, tensor: name, reason: "already quantised") }
             let prepared = ComputeOptions(dtype: .f32, weights: bits == .int8 ? .int8 : .int4).prepare(weight)
             guard case .quantized(let matrix, _)? = prepared.packed else {
-                tensors.append(.init(name: name, dtypeName: weight.dtype.rawValue, shape: weight.shape, bytes: weight.bytes))
+                tensors.append(stored)
                 continue
             }
             keep.append(matrix)

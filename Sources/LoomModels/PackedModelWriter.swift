@@ -9,10 +9,7 @@ public enum PackedModelWriter {
     /// Writes the packed copy of the model in `source` to `destination` (created when missing).
     public static func write(from source: URL, to destination: URL) throws {
         let checkpoint = try Checkpoint(directory: source)
-        try checkpoint.checkWritable(to: destination)
-        guard !checkpoint.storesPackedBF16 else {
-            throw CheckpointError.inconsistentTensor(file: source.lastPathComponent, tensor: "*", reason: "already packed for bf16")
-        }
+        try checkpoint.checkConvertible(into: destination)
         checkpoint.compute = ComputeOptions(dtype: .bf16, weights: .bf16)
         var packed: [PackedCheckpointWriter.Packed] = []
         checkpoint.onPack = { packed.append(.init(names: $0, matrix: $1)) }

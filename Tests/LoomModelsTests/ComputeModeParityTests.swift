@@ -144,4 +144,39 @@ func rmsDifference(_ a: [Float], _ b: [Float]) -> Double {
         let lying = #expect(throws: CheckpointError.self) { try ModelRegistry.load(directory: out) }
         #expect(lying?.description.contains(key) == true)
     }
+
+    /// Tensors no product uses are copied as stored by both converters, integer ones included; a quantised copy
+    /// is not converted again.
+    @Test func convertersCopyOtherTensorsAsStored() throws {
+        let fm = FileManager.default
+        let root = fm.temporaryDirectory.appendingPathComponent("loom-convert-\(UUID().uuidString)")
+        defer { try? fm.removeItem(at: root) }
+        let fixture = Fixtures.url("qwen2/gqa-bf16"), source = root.appendingPathComponent("source")
+        try fm.createDirectory(at: source, withIntermediateDirectories: true)
+        try fm.copyItem(at: fixture.appendingPathComponent("config.json"), to: source.appendingPathComponent("config.json"))
+        let original = try SafeTensorsFile(path: fixture.appendingPathComponent("model.safetensors").path)
+        let positions: [Int64] = [0, 1, 2, 3]
+        try positions.withUnsafeBytes { positionBytes in
+            var tensors = try original.entries.keys.map { name -> SafeTensorsWriter.Tensor in
+                let raw = try #require(original.rawTensor(name))
+                return .init(name: name, dtypeName: raw.entry.dtypeName, shape: raw.entry.shape, bytes: raw.bytes)
+            }
+            tensors.append(.init(name: "model.position_ids", dtypeName: "I64", shape: [4], bytes: positionBytes))
+            try SafeTensorsWriter.write(tensors, to: source.appendingPathComponent("model.safetensors"))
+        }
+        try PackedModelWriter.write(from: source, to: root.appendingPathComponent("packed"))
+        try QuantizedCheckpointWriter.write(from: source, to: root.appendingPathComponent("int8"), bits: .int8)
+        for copy in ["packed", "int8"] {
+            let file = try SafeTensorsFile(path: root.appendingPathComponent("\(copy)/model.safetensors").path)
+            let ids = try #require(file.rawTensor("model.position_ids"))
+            #expect(ids.entry.dtypeName == "I64" && ids.entry.shape == [4])
+            #expect((0..<4).map { ids.bytes.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self) } == positions)
+            let norm = try #require(file.rawTensor("model.norm.weight")), stored = try #require(original.rawTensor("model.norm.weight"))
+            #expect(Array(norm.bytes) == Array(stored.bytes))
+        }
+        let again = #expect(throws: CheckpointError.self) {
+            try PackedModelWriter.write(from: root.appendingPathComponent("int8"), to: root.appendingPathComponent("int8-packed"))
+        }
+        #expect(again?.description.contains("already packed or quantised") == true)
+    }
 }
