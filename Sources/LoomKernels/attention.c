@@ -209,11 +209,23 @@ LOOM_AVX512 static inline __attribute__((always_inline)) void pv_block(const uin
         for (int c = 0; c < C; c++) _mm512_store_ps(acc + r * MAX_DPAD + (c0 + c) * 16, o[r][c]);
 }
 
+/* One query row against `NB` key blocks, block after block (one sequential stream through the keys, as a decoded
+ * token reads them); each block's sum runs over the pairs in the same order as qk_block's, so the scores are the same. */
+LOOM_AVX512 static void qk_row(const uint32_t *qb, int64_t pairs, const uint16_t *kb, float *s, int NB) {
+    for (int b = 0; b < NB; b++) {
+        const uint16_t *k = kb + b * pairs * 32;
+        __m512 acc = _mm512_setzero_ps();
+        for (int64_t p = 0; p < pairs; p++)
+            acc = _mm512_dpbf16_ps(acc, (__m512bh)_mm512_loadu_si512(k + p * 32), (__m512bh)_mm512_set1_epi32((int)qb[p]));
+        _mm512_store_ps(s + b * 16, acc);
+    }
+}
+
 #define QK_CASE(R, NB) LOOM_AVX512 static void qk_##R##_##NB(const uint32_t *qb, int64_t pairs, const uint16_t *kb, \
     float *s) { qk_block(qb, pairs, kb, s, R, NB); }
-QK_CASE(4, 1) QK_CASE(4, 2) QK_CASE(4, 3) QK_CASE(4, 4) QK_CASE(1, 1) QK_CASE(1, 2) QK_CASE(1, 3) QK_CASE(1, 4)
+QK_CASE(4, 1) QK_CASE(4, 2) QK_CASE(4, 3) QK_CASE(4, 4)
 typedef void (*qk_function)(const uint32_t *, int64_t, const uint16_t *, float *);
-static const qk_function qk_table[2][4] = {{qk_1_1, qk_1_2, qk_1_3, qk_1_4}, {qk_4_1, qk_4_2, qk_4_3, qk_4_4}};
+static const qk_function qk4_table[4] = {qk_4_1, qk_4_2, qk_4_3, qk_4_4};
 
 #define PV_CASE(R, C) LOOM_AVX512 static void pv_##R##_##C(const uint32_t *pb, const uint16_t *vb, int64_t dpad, \
     int64_t key_pairs, int64_t c0, float *acc) { pv_block(pb, vb, dpad, key_pairs, c0, acc, R, C); }
@@ -303,7 +315,8 @@ LOOM_AVX512 static void attention_chunk_avx512(const float *q, int64_t q_stride,
         const uint16_t *vb = values + (t0 / 2) * dpad * 2;
         for (int64_t r = first; r < rows;) {
             const int R = rows - r >= 4 ? 4 : 1;
-            qk_table[R == 4][blocks - 1](qb + r * MAX_PAIRS, pairs, kb, s + r * KEY_TILE);
+            if (R == 4) qk4_table[blocks - 1](qb + r * MAX_PAIRS, pairs, kb, s + r * KEY_TILE);
+            else qk_row(qb + r * MAX_PAIRS, pairs, kb, s + r * KEY_TILE, (int)blocks);
             r += R;
         }
         for (int64_t r = first; r < rows; r++) {
