@@ -5,8 +5,9 @@ import LoomCore
 /// see ``BlockedBF16Matrix``), so that loading maps them instead of packing them:
 ///
 /// - `KEY.bf16_blocks`: `BF16` `[rows rounded up to 64, columns rounded up to 32]`, the packed elements, 64-byte
-///   aligned in the file. `KEY` is the matrix's name, or the names of matrices the model multiplies together
-///   (q, k and v; gate and up) joined by `+`, in the order the model asks for them.
+///   aligned in the file. `KEY` is the name of the weight the model computes with: the matrix's own, or for
+///   matrices it multiplies together (q, k and v; gate and up) `Weight.stackedName` of the names
+///   in the order it asks for them.
 /// - `__metadata__`: `loom.packing` = `bf16-BA16a64b2a` and `loom.shapes`, a JSON object of every key's
 ///   `[rows, columns]`.
 ///
@@ -16,9 +17,6 @@ public enum PackedTensorNames {
     public static let formatKey = "loom.packing"
     public static let format = "bf16-BA16a64b2a"
     public static let shapesKey = QuantizedTensorNames.shapesKey
-
-    /// The key a stack of matrices is stored under.
-    public static func key(_ names: [String]) -> String { names.joined(separator: "+") }
 
     /// Every member name of the packed keys among `stored` tensor names, with the key that holds it.
     static func members(of stored: Dictionary<String, Int>.Keys) -> [String: String] {
@@ -35,7 +33,7 @@ extension Checkpoint {
     /// The matrices `names` when the checkpoint stores them packed under their key (nil when it does not), checked
     /// against `shapes` (stacked by rows).
     func packedWeight(_ names: [String], shapes: [[Int]]) throws -> Weight? {
-        let key = PackedTensorNames.key(names)
+        let key = Weight.stackedName(names)
         guard let i = location[key + PackedTensorNames.blocks] else {
             if let held = names.lazy.compactMap({ self.packedMembers[$0] }).first {
                 throw CheckpointError.inconsistentTensor(file: files[location[held + PackedTensorNames.blocks]!].fileName,
@@ -89,17 +87,16 @@ public enum PackedCheckpointWriter {
         }
     }
 
-    /// Writes `packed` and every tensor of `source`'s checkpoint that is not one of their members (as stored) to
-    /// `destination/model.safetensors`, plus the directory's other files.
-    public static func write(from source: URL, packed: [Packed], to destination: URL) throws {
-        let checkpoint = try Checkpoint(directory: source)
+    /// Writes `packed` (what loading a model from `checkpoint` packed) and every tensor of `checkpoint` that is not
+    /// one of their members (as stored) to `destination/model.safetensors`, plus the directory's other files.
+    public static func write(_ checkpoint: Checkpoint, packed: [Packed], to destination: URL) throws {
         try checkpoint.checkConvertible(into: destination)
         try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
         var tensors: [SafeTensorsWriter.Tensor] = []
         var shapes: [String: [Int]] = [:]
         let members = Set(packed.flatMap(\.names))
         for item in packed {
-            let key = PackedTensorNames.key(item.names), matrix = item.matrix
+            let key = Weight.stackedName(item.names), matrix = item.matrix
             shapes[key] = [matrix.rows, matrix.columns]
             let storage = matrix.storage
             tensors.append(.init(name: key + PackedTensorNames.blocks, dtypeName: "BF16",
@@ -114,7 +111,6 @@ public enum PackedCheckpointWriter {
                         PackedTensorNames.shapesKey: String(decoding: shapeJSON, as: UTF8.self)]
         try SafeTensorsWriter.write(tensors, to: destination.appendingPathComponent("model.safetensors"),
                                     metadata: metadata, alignment: 64)
-        withExtendedLifetime(packed) {}
         try checkpoint.copyCompanionFiles(to: destination)
     }
 }

@@ -23,8 +23,9 @@ public enum FlashAttention {
         /// Keys of every head, then values of every head, in one block (so that decoding streams it through huge
         /// pages where the system offers them).
         private var storage: OwnedBuffer?
-        private var keyBytes = 0
-        private var valueBytes = 0
+        /// Bytes of one head's packed keys, and of its packed values, at the current capacity.
+        private var keyBytes: Int { loom_attention_keys_bytes(Int64(capacity), Int32(headDim)) }
+        private var valueBytes: Int { loom_attention_values_bytes(Int64(capacity), Int32(headDim)) }
 
         public init(kvHeads: Int, headDim: Int, capacity: Int) {
             self.kvHeads = kvHeads
@@ -52,8 +53,6 @@ public enum FlashAttention {
                 }
             }
             storage = grown
-            keyBytes = newKeyBytes
-            valueBytes = newValueBytes
             capacity = newCapacity
         }
 

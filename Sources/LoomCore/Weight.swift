@@ -165,7 +165,10 @@ extension Weight {
     }
 
     /// The name of a stacked weight: its parts' names joined by `+`.
-    static func stackedName(_ parts: [Weight]) -> String { parts.map(\.name).joined(separator: "+") }
+    static func stackedName(_ parts: [Weight]) -> String { stackedName(parts.map(\.name)) }
+
+    /// The name of the weight stacking the matrices `names` (products sharing an input): the names joined by `+`.
+    public static func stackedName(_ names: [String]) -> String { names.joined(separator: "+") }
 }
 
 /// A weight's computing layout when it is not the checkpoint's dense row-major form.

@@ -17,7 +17,7 @@ public enum PackedModelWriter {
         guard !packed.isEmpty else {
             throw ModelError.invalidInput("no matrix was packed: bf16 products need oneDNN (libdnnl) and AVX-512 BF16 on this machine")
         }
-        try PackedCheckpointWriter.write(from: source, packed: packed, to: destination)
+        try PackedCheckpointWriter.write(checkpoint, packed: packed, to: destination)
         withExtendedLifetime(loaded) {}
     }
 }
