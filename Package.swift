@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "LoomMedia", targets: ["LoomMedia"]),
         .library(name: "LoomVideo", targets: ["LoomVideo"]),
         .library(name: "LoomPrompt", targets: ["LoomPrompt"]),
+        .library(name: "LoomEngine", targets: ["LoomEngine"]),
         .library(name: "LoomKit", targets: ["LoomKit"]),
     ],
     dependencies: [
@@ -55,34 +56,39 @@ let package = Package(
         // C helpers for FFmpeg's macros (error codes, no-timestamp) and a quiet log callback.
         .target(name: "CVideoShims", linkerSettings: [.linkedLibrary("avutil")]),
         // Model components, one file each, chosen by `model_type` from a registry.
-        .target(name: "LoomModels", dependencies: ["LoomCore", "LoomCheckpoint"], swiftSettings: kernelSettings),
+        .target(name: "LoomModels", dependencies: ["LoomCore", "LoomCheckpoint", "LoomMedia"], swiftSettings: kernelSettings),
         // Generation: sampling, stopping, log-probabilities, streaming.
         .target(name: "LoomGeneration",
                 dependencies: ["LoomCore", "LoomCheckpoint", "LoomTokenizers", "LoomModels"],
+                swiftSettings: kernelSettings),
+        // The engine: one thread owning the model, every sequence's KV cache and the image-feature cache; batched steps.
+        .target(name: "LoomEngine",
+                dependencies: ["LoomCore", "LoomTokenizers", "LoomMedia", "LoomModels", "LoomGeneration"],
                 swiftSettings: kernelSettings),
         // Prompts: typed, ordered conversation content rendered by a template into token ids with image slots.
         .target(name: "LoomPrompt", dependencies: ["LoomTokenizers", "LoomMedia"], swiftSettings: kernelSettings),
         // The library API: load a model directory, build a conversation, generate as a stream of events.
         .target(name: "LoomKit",
                 dependencies: ["LoomCore", "LoomCheckpoint", "LoomTokenizers", "LoomMedia", "LoomVideo", "LoomModels",
-                               "LoomPrompt", "LoomGeneration"],
+                               "LoomPrompt", "LoomGeneration", "LoomEngine"],
                 swiftSettings: kernelSettings),
         // The `loom` command.
         .executableTarget(name: "LoomCLI",
                           dependencies: ["LoomCore", "LoomCheckpoint", "LoomTokenizers", "LoomMedia", "LoomModels",
-                                         "LoomPrompt", "LoomGeneration", "LoomKit", "LoomVideo",
+                                         "LoomPrompt", "LoomGeneration", "LoomEngine", "LoomKit", "LoomVideo",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: kernelSettings),
 
         // Shared test helpers: fixture paths, reference files, tolerances.
         .target(name: "LoomTestSupport", dependencies: ["LoomCore", "LoomCheckpoint"], path: "Tests/LoomTestSupport"),
-        .testTarget(name: "LoomCoreTests", dependencies: ["LoomCore", "LoomKernels"]),
+        .testTarget(name: "LoomCoreTests", dependencies: ["LoomCore", "LoomKernels", "LoomTestSupport"]),
         .testTarget(name: "LoomCheckpointTests", dependencies: ["LoomCheckpoint"]),
         .testTarget(name: "LoomTokenizersTests", dependencies: ["LoomTokenizers", "LoomTestSupport"]),
         .testTarget(name: "LoomMediaTests", dependencies: ["LoomMedia", "LoomCore", "LoomTestSupport"]),
         .testTarget(name: "LoomVideoTests", dependencies: ["LoomVideo", "LoomTestSupport"]),
         .testTarget(name: "LoomModelsTests", dependencies: ["LoomModels", "LoomCheckpoint", "LoomCore", "LoomTestSupport"]),
-        .testTarget(name: "LoomGenerationTests", dependencies: ["LoomGeneration", "LoomTokenizers", "LoomModels", "LoomPrompt", "LoomTestSupport"]),
+        .testTarget(name: "LoomGenerationTests", dependencies: ["LoomGeneration", "LoomEngine", "LoomTokenizers", "LoomModels", "LoomPrompt", "LoomTestSupport"]),
+        .testTarget(name: "LoomEngineTests", dependencies: ["LoomEngine", "LoomKit", "LoomCore", "LoomModels", "LoomGeneration", "LoomTestSupport"]),
         .testTarget(name: "LoomPromptTests", dependencies: ["LoomPrompt", "LoomTokenizers", "LoomTestSupport"]),
         .testTarget(name: "LoomKitTests", dependencies: ["LoomKit", "LoomTestSupport"]),
         .testTarget(name: "LoomCLITests", dependencies: ["LoomTestSupport"]),

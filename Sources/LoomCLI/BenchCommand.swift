@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import LoomCheckpoint
 import LoomCore
+import LoomEngine
+import LoomGeneration
 import LoomKit
 import LoomMedia
 import LoomModels
@@ -37,6 +39,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "A video file: time a prompt of its uniformly sampled frames (decode, preprocess, vision, prefill) and the memory decoding takes.")
     var video: String?
     @Option(help: "Frames sampled from --video.") var frames: Int = 16
+    @Option(name: .customLong("batch"), help: "Conversations decoding together in the batch-decode scenario (comma-separated).")
+    var batchSizes: String = "1,2,4,8,16"
 
     func validate() throws {
         if model == nil && !(randomWeights && config != nil) {
@@ -69,35 +73,39 @@ struct BenchCommand: ParsableCommand {
             return
         }
         let options = try compute.options()
+        let chosen = try scenario.map(scenarios) ?? []
+        let batches = chosen.contains(.batchDecode) ? try positiveList(batchSizes, option: "--batch") : []
         var videoBench = try video.map { try VideoBench(path: $0, frames: frames) }
         let loadStart = DispatchTime.now()
         let loaded = try loadModel(options)
         var report = BenchReport(model: model ?? config!, dtype: options.dtype?.rawValue.lowercased() ?? "checkpoint",
                                  weights: options.weights?.rawValue ?? "dense", threads: Parallel.threadCount,
                                  loadMs: elapsedMs(loadStart))
-        let decoder = loaded.languageModel
-        if let llava = loaded as? LlavaModel {
-            try benchImages(llava, into: &report)
+        // The engine users run, with no feature cache: every timed image goes through the vision tower.
+        var engineConfiguration = EngineConfiguration()
+        engineConfiguration.featureCacheBytes = 0
+        engineConfiguration.maxSequences = max(engineConfiguration.maxSequences, (batches.max() ?? 0) + 1)
+        let run = BenchRun(engine: try Engine(model: loaded.languageModel, tokenizer: nil, configuration: engineConfiguration),
+                           textTokens: textTokens, decodeTokens: decodeTokens)
+        if let vision = loaded as? any VisionLanguageModel {
+            let encoder = try vision.imageEncoder(directory: model.map { URL(fileURLWithPath: $0, isDirectory: true) },
+                                                  anyResPinpoints: nil)
+            try benchImages(vision, encoder: encoder, run: run, scenarios: chosen, into: &report)
             if var workload = videoBench {
-                var configuration = ImageProcessorConfiguration()
-                configuration.size = .init(height: llava.configuration.visionConfig.imageSize, width: llava.configuration.visionConfig.imageSize)
-                try workload.run(llava, processor: SiglipImageProcessor(configuration: configuration), textTokens: textTokens)
+                try workload.run(run, encoder: encoder)
                 videoBench = workload
             }
             report.video = videoBench?.report
+            if !batches.isEmpty { report.batchDecode = try run.batchDecode(batches, images: 1, encoder: encoder, weights: report.weights) }
         } else {
             for length in try positiveList(prefillLengths, option: "--prefill") {
-                guard length <= decoder.contextLength else {
-                    throw ValidationError("prefill length \(length) exceeds the model's context \(decoder.contextLength)")
+                guard length <= loaded.languageModel.contextLength else {
+                    throw ValidationError("prefill length \(length) exceeds the model's context \(loaded.languageModel.contextLength)")
                 }
-                let ids = (0..<length).map { ($0 * 7919 + 13) % decoder.vocabularySize }
-                let cache = decoder.makeCache()
-                let start = DispatchTime.now()
-                cache.reserve(length + decodeTokens)
-                var logits = decoder.logits(decoder.prefill(decoder.embed(ids), cache: cache))
-                let ms = elapsedMs(start)
-                report.prefill.append(.init(tokens: length, ms: ms, tokensPerS: Double(length) / (ms / 1000)))
-                if report.decodeContext == 0 { timeDecode(decoder, cache: cache, logits: &logits, into: &report) }
+                let result = try run.generate(run.textPrompt(length), decode: report.decodeContext == 0)
+                report.prefill.append(.init(tokens: length, ms: result.timings.prefillMs,
+                                            tokensPerS: result.timings.prefillTokensPerSecond))
+                if report.decodeContext == 0 { report.recordDecode(result, context: length) }
             }
         }
         report.peakRSSMiB = peakResidentMiB()
@@ -119,58 +127,37 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// Preprocessing, the vision tower, and time to first token for prompts of `imageCounts` images plus text.
-    func benchImages(_ llava: LlavaModel, into report: inout BenchReport) throws {
-        let vision = llava.configuration.visionConfig
-        let photo = BenchCommand.syntheticPhoto(width: 640, height: 480)
-        var processorConfiguration = ImageProcessorConfiguration()
-        processorConfiguration.size = .init(height: vision.imageSize, width: vision.imageSize)
-        let processor = SiglipImageProcessor(configuration: processorConfiguration)
+    func benchImages(_ vision: any VisionLanguageModel, encoder: any ImageEncoding, run: BenchRun, scenarios: [BenchScenario],
+                     into report: inout BenchReport) throws {
+        let photo = BenchRun.syntheticPhoto(width: 640, height: 480, variant: 0)
         var start = DispatchTime.now()
-        let pixels = processor.preprocess(photo)
+        _ = encoder.pixels(of: photo)
         report.preprocessMs = elapsedMs(start)
-        let image = pixels.reshaped([1] + pixels.shape)
         // A warm-up pass first (oneDNN generates its kernels for these shapes), as the transformers timing has one.
-        _ = try llava.imageFeatures(image)
-        start = DispatchTime.now()
-        _ = try llava.imageFeatures(image)
-        report.visionMsPerImage = elapsedMs(start)
-        if llava.visionTower.computeDType == .bf16 {
-            report.visionEfficiency = VisionEfficiency(llava, msPerImage: report.visionMsPerImage!)
+        report.visionMsPerImage = try run.engine.run {
+            _ = try encoder.features(of: photo)
+            start = DispatchTime.now()
+            _ = try encoder.features(of: photo)
+            return elapsedMs(start)
         }
-        let decoder = llava.decoder
-        let perImage = llava.configuration.imageTokenCount
-        let counts = try scenario.map { try scenarios($0).map(\.imageCount) } ?? positiveList(imageCounts, option: "--image-counts")
+        if vision.visionWorkload.computeDType == .bf16 {
+            report.visionEfficiency = VisionEfficiency(vision.visionWorkload, msPerImage: report.visionMsPerImage!)
+        }
+        let counts = scenarios.isEmpty ? try positiveList(imageCounts, option: "--image-counts") : scenarios.compactMap(\.imageCount)
         var timed = Set<Int>()
         for count in counts where timed.insert(count).inserted {
-            let text = (0..<textTokens).map { ($0 * 7919 + 13) % decoder.vocabularySize }
-            let ids = Array(repeating: llava.configuration.imageTokenIndex, count: perImage * count) + text
-            guard ids.count <= decoder.contextLength else {
-                throw ValidationError("\(count) images need \(ids.count) positions, more than the context \(decoder.contextLength)")
+            let started = DispatchTime.now()
+            let prompt = run.imagePrompt(images: count, encoder: encoder)
+            let positions = prompt.reduce(0) { $0 + $1.positions }
+            guard positions <= vision.languageModel.contextLength else {
+                throw ValidationError("\(count) images need \(positions) positions, more than the context \(vision.languageModel.contextLength)")
             }
-            start = DispatchTime.now()
-            let batch = Tensor(shape: [count] + pixels.shape, data: (0..<count).flatMap { _ in processor.preprocess(photo).data })
-            let features = try llava.imageFeatures(batch)
-            let cache = decoder.makeCache()
-            let prefillStart = DispatchTime.now()
-            cache.reserve(ids.count + decodeTokens)
-            var logits = decoder.logits(decoder.prefill(try llava.embed(ids: ids, imageFeatures: features), cache: cache))
-            let prefillMs = elapsedMs(prefillStart)
-            report.timeToFirstToken.append(.init(images: count, tokens: ids.count, ms: elapsedMs(start)))
-            report.prefill.append(.init(tokens: ids.count, ms: prefillMs, tokensPerS: Double(ids.count) / (prefillMs / 1000)))
-            if report.decodeContext == 0 { timeDecode(decoder, cache: cache, logits: &logits, into: &report) }
+            var firstToken = 0.0
+            let result = try run.generate(prompt, decode: report.decodeContext == 0) { firstToken = elapsedMs(started) }
+            report.timeToFirstToken.append(.init(images: count, tokens: positions, ms: firstToken))
+            report.prefill.append(.init(tokens: positions, ms: result.timings.prefillMs, tokensPerS: result.timings.prefillTokensPerSecond))
+            if report.decodeContext == 0 { report.recordDecode(result, context: positions) }
         }
-    }
-
-    /// Greedy decoding of `decodeTokens` tokens after a prefilled cache.
-    func timeDecode(_ decoder: any LanguageModel, cache: DecoderCache, logits: inout Tensor, into report: inout BenchReport) {
-        guard decodeTokens > 0 else { return }
-        report.decodeContext = cache.length
-        let start = DispatchTime.now()
-        for _ in 0..<decodeTokens {
-            let next = logits.data.indices.max { logits.data[$0] < logits.data[$1] }!
-            logits = decoder.logits(decoder.forward(decoder.embed([next]), cache: cache))
-        }
-        report.decodeTokensPerS = Double(decodeTokens) / (elapsedMs(start) / 1000)
     }
 
     func positiveList(_ text: String, option: String) throws -> [Int] {
@@ -180,20 +167,6 @@ struct BenchCommand: ParsableCommand {
             }
             return n
         }
-    }
-
-    /// A smooth, photo-like RGB image (gradients and texture) of the given size.
-    static func syntheticPhoto(width: Int, height: Int) -> RGBImage {
-        var pixels = [UInt8](repeating: 0, count: width * height * 3)
-        for y in 0..<height {
-            for x in 0..<width {
-                let i = (y * width + x) * 3
-                pixels[i] = UInt8((x * 255) / width)
-                pixels[i + 1] = UInt8((y * 255) / height)
-                pixels[i + 2] = UInt8(((x ^ y) & 0x3F) * 3)
-            }
-        }
-        return try! RGBImage(width: width, height: height, pixels: pixels)
     }
 }
 
@@ -224,12 +197,21 @@ struct BenchReport: Encodable {
     var peakRSSMiB: Double = 0
     var video: VideoBench.Report?
     var visionEfficiency: VisionEfficiency?
+    var batchDecode: [BenchRun.BatchDecode]?
 
     enum CodingKeys: String, CodingKey {
-        case video, visionEfficiency = "vision_efficiency"
+        case video, visionEfficiency = "vision_efficiency", batchDecode = "batch_decode"
         case model, dtype, weights, threads, loadMs = "load_ms", prefill, preprocessMs = "preprocess_ms"
         case visionMsPerImage = "vision_ms_per_image", timeToFirstToken = "time_to_first_token"
         case decodeTokensPerS = "decode_tokens_per_s", decodeContext = "decode_context", peakRSSMiB = "peak_rss_mib"
+    }
+}
+
+extension BenchReport {
+    /// The decode rate of a request that decoded after a prompt of `context` positions.
+    mutating func recordDecode(_ result: GenerationResult, context: Int) {
+        decodeContext = context
+        decodeTokensPerS = result.timings.decodeTokensPerSecond
     }
 }
 

@@ -66,8 +66,7 @@ struct PromptOptions: ParsableArguments {
         loom.imageLimits = ImageLimits(maxPixels: maxImagePixels)
         if imageMode == .anyres, loom.multiPatch == nil {
             guard !(!videos.isEmpty || !views.isEmpty) else { throw ValidationError("--image-mode anyres tiles single images; leave out --video and --views") }
-            let tile = (loom.model as? LlavaModel)?.configuration.visionConfig.imageSize ?? 0
-            try loom.useAnyRes(pinpoints: try pinpoints(tile: tile))
+            try loom.useAnyRes(pinpoints: try pinpoints(tile: loom.towerImageSize ?? 0))
         }
         return loom
     }

@@ -1,5 +1,6 @@
 import Foundation
 import LoomCore
+import LoomEngine
 import LoomMedia
 import LoomModels
 import LoomVideo
@@ -37,18 +38,14 @@ struct VideoBench {
                         frames: sampled.frames.count, decodeMs: millisecondsSince(start), peakRSSAfterDecodeMiB: peakResidentMiB())
     }
 
-    /// Time to first token of the frames plus `textTokens` text tokens: decoding (measured above), preprocessing,
-    /// the vision tower and prefill.
-    mutating func run(_ llava: LlavaModel, processor: SiglipImageProcessor, textTokens: Int) throws {
+    /// Time to first token of the frames plus the run's text tokens through the engine: decoding (measured above),
+    /// preprocessing, the vision tower and prefill.
+    mutating func run(_ run: BenchRun, encoder: any ImageEncoding) throws {
         let start = DispatchTime.now()
-        let pixels = sampled.frames.map { processor.preprocess($0) }
-        let batch = Tensor(shape: [pixels.count] + pixels[0].shape, data: pixels.flatMap(\.data))
-        let features = try llava.imageFeatures(batch)
-        let decoder = llava.decoder
-        let ids = Array(repeating: llava.configuration.imageTokenIndex, count: features.rows)
-            + (0..<textTokens).map { ($0 * 7919 + 13) % decoder.vocabularySize }
-        _ = decoder.logits(decoder.prefill(try llava.embed(ids: ids, imageFeatures: features), cache: decoder.makeCache()))
-        report.tokens = ids.count
-        report.timeToFirstTokenMs = report.decodeMs + millisecondsSince(start)
+        let prompt = sampled.frames.map { EngineInput.image(EngineImage($0, encoder: encoder)) } + [.tokens(run.textIDs(run.textTokens))]
+        var firstToken = 0.0
+        _ = try run.generate(prompt, decode: false) { firstToken = millisecondsSince(start) }
+        report.tokens = prompt.reduce(0) { $0 + $1.positions }
+        report.timeToFirstTokenMs = report.decodeMs + firstToken
     }
 }

@@ -16,26 +16,13 @@ struct VisionEfficiency: Encodable {
         case gemmGFLOPS = "gemm_bf16_gflops", visionGFLOPS = "vision_gflops", efficiency
     }
 
-    /// Measures the product rate and relates `msPerImage` to it; nil when bf16 products are unavailable.
-    init?(_ llava: LlavaModel, msPerImage: Double) {
-        let vision = llava.configuration.visionConfig
-        guard let rate = VisionEfficiency.productRate(rows: vision.patchCount, inner: vision.hiddenSize,
-                                                      outer: vision.intermediateSize) else { return nil }
+    /// Measures the product rate and relates `msPerImage` to `workload`; nil when bf16 products are unavailable.
+    init?(_ workload: VisionWorkload, msPerImage: Double) {
+        let product = workload.largestProduct
+        guard let rate = VisionEfficiency.productRate(rows: product.rows, inner: product.inner, outer: product.outer) else { return nil }
         gemmGFLOPS = rate
-        visionGFLOPS = VisionEfficiency.flopsPerImage(llava) / (msPerImage / 1000) / 1e9
+        visionGFLOPS = workload.flopsPerView / (msPerImage / 1000) / 1e9
         efficiency = visionGFLOPS / gemmGFLOPS
-    }
-
-    /// FLOPs of one image: patch embedding, the layers the tower runs (products and attention), the projector.
-    static func flopsPerImage(_ llava: LlavaModel) -> Double {
-        let v = llava.configuration.visionConfig
-        let p = Double(v.patchCount), h = Double(v.hiddenSize), ff = Double(v.intermediateSize)
-        let patch = 2 * p * Double(v.numChannels * v.patchSize * v.patchSize) * h
-        let layer = 2 * p * (4 * h * h + 2 * h * ff) + 4 * p * p * h
-        let tokens = Double(llava.configuration.imageTokenCount)
-        let width = Double(llava.visionTower.featureWidth), text = Double(llava.decoder.hiddenSize)
-        let projector = 2 * tokens * (width * text + text * text)
-        return patch + Double(llava.visionTower.layerCount) * layer + projector
     }
 
     /// Best of five `[rows, inner] × [inner, outer]` bf16 products against a packed random weight, in GFLOP/s.

@@ -44,4 +44,12 @@ public struct Tensor: Sendable, Equatable {
     public func rows(_ range: Range<Int>) -> Tensor {
         Tensor(shape: [range.count, columns], data: Array(data[(range.lowerBound * columns)..<(range.upperBound * columns)]))
     }
+
+    /// Rows `indices` (in that order) of a tensor seen as `[rows, columns]`, as a new `[indices.count, columns]` tensor.
+    public func gatheringRows(_ indices: [Int]) -> Tensor {
+        var out: [Float] = []
+        out.reserveCapacity(indices.count * columns)
+        for i in indices { out += data[(i * columns)..<((i + 1) * columns)] }
+        return Tensor(shape: [indices.count, columns], data: out)
+    }
 }

@@ -37,6 +37,10 @@ public enum FinishReason: String, Sendable, Codable {
 /// Wall-clock time of each stage, in milliseconds.
 public struct GenerationTimings: Sendable, Equatable, Codable {
     public var loadMs: Double = 0
+    /// Time a request waited before it was admitted to run.
+    public var queueMs: Double = 0
+    /// Time from submission to the first generated token.
+    public var firstTokenMs: Double = 0
     /// Time spent on inputs other than text (e.g. encoding images), part of the time to first token.
     public var encodeMs: Double = 0
     public var prefillMs: Double = 0

@@ -1,14 +1,16 @@
 import Foundation
 import LoomCheckpoint
 import LoomCore
+import LoomEngine
 import LoomGeneration
 import LoomMedia
 import LoomModels
 import LoomPrompt
 import LoomTokenizers
 
-/// A model directory ready to answer conversations of text and images: the model (chosen by `model_type`),
-/// its tokenizer, image processor, prompt templates and generation defaults.
+/// A model directory ready to answer conversations of text and images: the model (chosen by `model_type`) inside
+/// an ``Engine`` that answers many conversations at once, its tokenizer, image encoding, prompt templates and
+/// generation defaults. Safe to share between tasks and threads.
 ///
 /// ```swift
 /// let loom = try LoomModel(directory: URL(fileURLWithPath: "llava-interleave-qwen-0.5b-hf"))
@@ -22,82 +24,96 @@ public final class LoomModel: @unchecked Sendable {
     public let directory: URL
     public let model: any LoadedModel
     public let tokenizer: Tokenizer
-    /// Nil for a text-only model.
-    public let imageProcessor: SiglipImageProcessor?
     public let generationConfiguration: GenerationConfiguration
     public let renderer: PromptRenderer
+    /// Runs every request against the model.
+    public let engine: Engine
     /// Milliseconds spent loading.
     public let loadMs: Double
-    /// Limits applied when decoding images.
-    public var imageLimits = ImageLimits.default
-    /// Projected features of images already encoded (256 MiB by default).
-    public let featureCache = ImageFeatureCache(capacityBytes: 256 << 20)
-    /// Multi-patch (AnyRes) images: set for LLaVA-NeXT checkpoints, and by ``useAnyRes(pinpoints:)``; nil when each
-    /// image is one view.
-    public internal(set) var multiPatch: MultiPatchImages?
+    private let lock = NSLock()
+    private var limits = ImageLimits.default
+    private var encoder: (any ImageEncoding)?
 
     /// Loads the model in `directory`, computing as `compute` says (default: in the checkpoint's dtype;
-    /// `.f32` is the parity reference, `.bf16` and int8/int4 weights the fast paths).
-    public init(directory: URL, compute: ComputeOptions = ComputeOptions()) throws {
+    /// `.f32` is the parity reference, `.bf16` and int8/int4 weights the fast paths), scheduling as `engine` says.
+    public init(directory: URL, compute: ComputeOptions = ComputeOptions(), engine: EngineConfiguration = EngineConfiguration()) throws {
         let start = DispatchTime.now()
         self.directory = directory
         model = try ModelRegistry.load(directory: directory, compute: compute)
         tokenizer = try Tokenizer(directory: directory)
         generationConfiguration = try GenerationConfiguration.load(from: directory)
-        if let next = model as? LlavaNextModel {
-            let multiPatch = try MultiPatchImages(directory: directory, model: next)
-            self.multiPatch = multiPatch
-            imageProcessor = multiPatch.processor.viewProcessor
-            renderer = PromptRenderer(tokenizer: tokenizer, vision: multiPatch.promptVision)
-        } else if let llava = model as? LlavaModel {
-            imageProcessor = try LoomModel.loadImageProcessor(directory: directory, vision: llava.configuration.visionConfig)
-            renderer = PromptRenderer(tokenizer: tokenizer, vision: .init(imageTokenID: llava.configuration.imageTokenIndex,
-                                                                          tokensPerImage: llava.configuration.imageTokenCount))
-        } else {
-            imageProcessor = nil
-            renderer = PromptRenderer(tokenizer: tokenizer, vision: nil)
-        }
+        let vision = model as? any VisionLanguageModel
+        encoder = try vision?.imageEncoder(directory: directory, anyResPinpoints: nil)
+        renderer = PromptRenderer(tokenizer: tokenizer, vision: encoder.map { .init(imageTokenID: $0.imageTokenID) })
+        self.engine = try Engine(model: model.languageModel, tokenizer: tokenizer, configuration: engine)
         loadMs = millisecondsSince(start)
     }
 
-    /// `preprocessor_config.json`, or SigLIP's defaults at the tower's image size when the file is absent.
-    static func loadImageProcessor(directory: URL, vision: SiglipVisionConfiguration) throws -> SiglipImageProcessor {
-        let name = "preprocessor_config.json"
-        var configuration: ImageProcessorConfiguration
-        if FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) {
-            configuration = try ConfigFile.read(ImageProcessorConfiguration.self, named: name, in: directory)
-        } else {
-            configuration = ImageProcessorConfiguration()
-            configuration.size = .init(height: vision.imageSize, width: vision.imageSize)
-        }
-        try configuration.validate()
-        guard configuration.size.height == vision.imageSize, configuration.size.width == vision.imageSize else {
-            throw ModelError.invalidConfiguration("\(name) resizes to \(configuration.size.width)×\(configuration.size.height) "
-                + "but the vision tower takes \(vision.imageSize)×\(vision.imageSize)")
-        }
-        return SiglipImageProcessor(configuration: configuration)
-    }
+    deinit { engine.shutdown() }
 
     /// The decoder that generates.
     public var languageModel: any LanguageModel { model.languageModel }
 
+    /// Limits applied when decoding images.
+    public var imageLimits: ImageLimits {
+        get { lock.withLock { limits } }
+        set { lock.withLock { limits = newValue } }
+    }
+
+    /// How images become decoder rows; nil for a text-only model.
+    public var imageEncoder: (any ImageEncoding)? { lock.withLock { encoder } }
+
+    /// Multi-patch (AnyRes) images: set for LLaVA-NeXT checkpoints, and by ``useAnyRes(pinpoints:)``; nil when each
+    /// image is one view.
+    public var multiPatch: MultiPatchImages? { imageEncoder as? MultiPatchImages }
+
+    /// Projected features of images already encoded (the engine's cache).
+    public var featureCache: ImageFeatureCache { engine.featureCache }
+
+    /// Tiles this checkpoint's images at `pinpoints` (`[height, width]` pairs, multiples of the vision tower's
+    /// image size, e.g. `[[384, 768], [768, 384], [768, 768]]`), merging the views' features `flat` — LLaVA-NeXT's
+    /// AnyRes as the original code runs it with `mm_patch_merge_type: flat`. Later prompts count and encode images
+    /// this way. LLaVA-NeXT checkpoints tile by their own configuration already.
+    public func useAnyRes(pinpoints: [[Int]]) throws {
+        guard let vision = model as? any VisionLanguageModel else {
+            throw ModelError.invalidConfiguration("AnyRes images need a LLaVA checkpoint; this is '\(model.modelType)'")
+        }
+        let tiled = try vision.imageEncoder(directory: directory, anyResPinpoints: pinpoints)
+        lock.withLock { encoder = tiled }
+    }
+
+    /// The image encoding, or an error naming the images a text-only model cannot take.
+    func requireEncoder(images: Int) throws -> any ImageEncoding {
+        guard let encoder = imageEncoder else { throw PromptError.imagesWithoutVision(images) }
+        return encoder
+    }
+
+    /// Side of the vision tower's square input (the AnyRes tile size); nil for a text-only model.
+    public var towerImageSize: Int? { (model as? any VisionLanguageModel)?.towerImageSize }
+
     /// The rendered prompt for `conversation` (template nil: chosen automatically).
     public func prompt(_ conversation: Conversation, template: PromptTemplate? = nil) throws -> RenderedPrompt {
         try renderer.render(conversation, template: template ?? defaultTemplate(for: conversation),
-                            imageTokenCounts: try multiPatch?.imageTokenCounts(conversation.images))
+                            imageTokenCounts: try imagePositions(conversation.images))
     }
 
-    /// The preprocessed pixels of one image (`[3, H, W]`).
+    /// `text` rendered verbatim (``PromptRenderer/renderRaw(_:images:imageTokenCounts:)``).
+    public func promptRaw(_ text: String, images: [ImageSource]) throws -> RenderedPrompt {
+        try renderer.renderRaw(text, images: images, imageTokenCounts: try imagePositions(images))
+    }
+
+    /// Positions each image takes (sizes read from file headers, not decoded); nil without image encoding.
+    func imagePositions(_ images: [ImageSource]) throws -> [Int]? {
+        guard let encoder = imageEncoder else { return nil }
+        return try images.map { image in
+            let size = try image.size()
+            return encoder.positions(width: size.width, height: size.height)
+        }
+    }
+
+    /// The preprocessed pixels of one image: `[3, H, W]` for one view, `[1 + tiles, 3, H, W]` when images are tiled.
     public func pixels(_ image: ImageSource) throws -> Tensor {
-        guard let imageProcessor else { throw PromptError.imagesWithoutVision(1) }
-        return imageProcessor.preprocess(fitted(try image.load(limits: imageLimits)))
-    }
-
-    /// The image as the model's preprocessing wants it before resizing (padded to a square for `image_aspect_ratio: pad`).
-    func fitted(_ image: RGBImage) -> RGBImage {
-        guard let llava = model as? LlavaModel, llava.preprocessing == .padToSquare, let imageProcessor else { return image }
-        let mean = imageProcessor.configuration.imageMean.map { UInt8(max(0, min(255, Int($0 * 255)))) }
-        return image.paddedToSquare(fill: (mean[0], mean[1], mean[2]))
+        try requireEncoder(images: 1).pixels(of: try image.load(limits: imageLimits))
     }
 
     /// The template used when none is named: `llava` for the original LLaVA-NeXT checkpoints (their tokenizer has
@@ -107,96 +123,97 @@ public final class LoomModel: @unchecked Sendable {
     }
 
     /// Whether this is an original LLaVA-NeXT checkpoint, whose prompts use the `llava` template by default.
-    public var usesOriginalTemplate: Bool { model.modelType == "llava_qwen" }
+    public var usesOriginalTemplate: Bool { (model as? any VisionLanguageModel)?.usesOriginalTemplate ?? false }
 
     /// Decoding settings from `generation_config.json` (greedy unless it asks for sampling).
     public var defaultParameters: GenerationParameters {
         generationConfiguration.parameters(fallbackEOS: languageModel.eosTokenIDs)
     }
 
-    /// The prompt as decoder input rows: token embeddings with image features in place. Returns the time spent
-    /// decoding, preprocessing and encoding images (images found in ``featureCache`` are not encoded again).
+    /// The engine's input for a rendered prompt: its text ids, and each image decoded with its content key.
+    public func engineInput(_ prompt: RenderedPrompt) throws -> [EngineInput] {
+        let limits = imageLimits
+        let encoder = prompt.images.isEmpty ? nil : try requireEncoder(images: prompt.images.count)
+        return try prompt.chunks.map { chunk in
+            switch chunk {
+            case .text(let ids): return .tokens(ids)
+            case .image(let source, let positions):
+                let image = EngineImage(try source.load(limits: limits), encoder: encoder!)
+                guard image.positions == positions else {
+                    throw ModelError.invalidInput("\(source.label) takes \(image.positions) positions but the prompt holds \(positions)")
+                }
+                return .image(image)
+            }
+        }
+    }
+
+    /// The prompt as decoder input rows: token embeddings with image features in place (images found in
+    /// ``featureCache`` are not encoded again). Runs on the engine's thread; returns the time it took.
     public func embed(_ prompt: RenderedPrompt) throws -> (embeddings: Tensor, encodeMs: Double) {
-        guard !prompt.images.isEmpty else { return (languageModel.embed(prompt.ids), 0) }
-        if let multiPatch { return try embedMultiPatch(prompt, multiPatch) }
-        guard let llava = model as? LlavaModel, let imageProcessor else { throw PromptError.imagesWithoutVision(prompt.images.count) }
-        let start = DispatchTime.now()
-        let settings = try imageSettings(imageProcessor)
-        var keys: [String] = []
-        var found: [String: Tensor] = [:]
-        var pending: [(key: String, pixels: Tensor)] = []
-        for source in prompt.images {
-            let image = try source.load(limits: imageLimits)
-            let key = ImageFeatureCache.key(width: image.width, height: image.height, pixels: image.pixels, settings: settings)
-            keys.append(key)
-            if found[key] != nil || pending.contains(where: { $0.key == key }) { continue }
-            if let cached = featureCache.features(for: key) {
-                found[key] = cached
-            } else {
-                pending.append((key, imageProcessor.preprocess(fitted(image))))
+        let input = try engineInput(prompt)
+        let decoder = languageModel, cache = featureCache
+        return try engine.run {
+            let start = DispatchTime.now()
+            let pieces = try input.map { piece -> DecoderInput in
+                switch piece {
+                case .tokens(let ids): return .tokens(ids)
+                case .image(let image):
+                    if let cached = cache.features(for: image.key) { return .features(cached) }
+                    let features = try image.encoder.features(of: image.image)
+                    cache.store(features, for: image.key)
+                    return .features(features)
+                }
             }
+            let total = pieces.reduce(0) { $0 + $1.positions }
+            return (decoder.embed(pieces, positions: 0..<total), millisecondsSince(start))
         }
-        if !pending.isEmpty {
-            let shape = pending[0].pixels.shape
-            let batch = Tensor(shape: [pending.count] + shape, data: pending.flatMap(\.pixels.data))
-            let features = try llava.imageFeatures(batch)
-            let rows = features.rows / pending.count
-            for (n, item) in pending.enumerated() {
-                let own = features.rows((n * rows)..<((n + 1) * rows))
-                found[item.key] = own
-                featureCache.store(own, for: item.key)
-            }
-        }
-        let all = keys.map { found[$0]! }
-        let joined = Tensor(shape: [all.reduce(0) { $0 + $1.rows }, all[0].columns], data: all.flatMap(\.data))
-        let embeddings = try llava.embed(ids: prompt.ids, imageFeatures: joined)
-        return (embeddings, millisecondsSince(start))
     }
 
-    /// What, besides the pixels, decides an image's features: the preprocessing settings.
-    func imageSettings(_ processor: SiglipImageProcessor) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let preprocessing = (model as? LlavaModel)?.preprocessing.rawValue ?? ""
-        return preprocessing + String(decoding: try encoder.encode(processor.configuration), as: UTF8.self)
-    }
-
-    /// Generates a reply to `conversation` (videos decoded into frames first), calling `onToken` as tokens are made.
+    /// Generates a reply to `conversation` (videos decoded into frames first), calling `onToken` on this thread as
+    /// tokens are made.
     public func reply(to conversation: Conversation, template: PromptTemplate? = nil, parameters: GenerationParameters? = nil,
                       onToken: (GeneratedToken) -> Void = { _ in }) throws -> (prompt: RenderedPrompt, result: GenerationResult) {
         let rendered = try preparePrompt(conversation, template: template).prompt
         return (rendered, try generate(rendered, parameters: parameters, onToken: onToken))
     }
 
-    /// Generates after an already rendered prompt.
+    /// Generates after an already rendered prompt, calling `onToken` on this thread as tokens are made.
     public func generate(_ rendered: RenderedPrompt, parameters: GenerationParameters? = nil,
                          onToken: (GeneratedToken) -> Void = { _ in }) throws -> GenerationResult {
-        let (embeddings, encodeMs) = try embed(rendered)
-        let generator = Generator(model: languageModel, tokenizer: tokenizer)
-        var result = try generator.generate(prompt: embeddings, parameters: parameters ?? defaultParameters, onToken: onToken)
-        result.timings.encodeMs = encodeMs
+        var result = try engine.generate(EngineRequest(prompt: try engineInput(rendered), parameters: parameters ?? defaultParameters),
+                                         onToken: onToken)
         result.timings.loadMs = loadMs
         return result
     }
 
     /// Generates a reply to `conversation` as a stream of events: the rendered prompt, each token, then the result.
+    /// Ending the stream early cancels the request and frees its cache.
     public func generate(_ conversation: Conversation, template: PromptTemplate? = nil,
                          parameters: GenerationParameters? = nil) -> AsyncThrowingStream<GenerationEvent, Error> {
-        AsyncThrowingStream { continuation in
-            let task = Thread { [self] in
-                do {
-                    let (rendered, result) = try reply(to: conversation, template: template, parameters: parameters) { token in
-                        continuation.yield(.token(token))
+        let (stream, continuation) = AsyncThrowingStream<GenerationEvent, Error>.makeStream()
+        let submission = Submission()
+        continuation.onTermination = { [engine] _ in submission.cancel(engine) }
+        let preparation = Thread { [self] in
+            do {
+                let rendered = try preparePrompt(conversation, template: template).prompt
+                let request = EngineRequest(prompt: try engineInput(rendered), parameters: parameters ?? defaultParameters)
+                try submission.submit(request, to: engine) { event in
+                    switch event {
+                    case .token(let token): continuation.yield(.token(token))
+                    case .finished(var result):
+                        result.timings.loadMs = self.loadMs
+                        continuation.yield(.finished(prompt: rendered, result: result))
+                        continuation.finish()
+                    case .failed(let error): continuation.finish(throwing: error)
                     }
-                    continuation.yield(.finished(prompt: rendered, result: result))
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
                 }
+            } catch {
+                continuation.finish(throwing: error)
             }
-            task.stackSize = 8 << 20
-            task.start()
         }
+        preparation.name = "loom-prepare"
+        preparation.start()
+        return stream
     }
 }
 
@@ -206,4 +223,25 @@ public enum GenerationEvent: Sendable {
     case token(GeneratedToken)
     /// Generation ended.
     case finished(prompt: RenderedPrompt, result: GenerationResult)
+}
+
+/// A request submitted once it is prepared, unless its stream ended first.
+private final class Submission: @unchecked Sendable {
+    private let lock = NSLock()
+    private var id: RequestID?
+    private var cancelled = false
+
+    func submit(_ request: EngineRequest, to engine: Engine, handler: @escaping @Sendable (EngineEvent) -> Void) throws {
+        try lock.withLock {
+            guard !cancelled else { return }
+            id = try engine.submit(request, handler: handler)
+        }
+    }
+
+    func cancel(_ engine: Engine) {
+        lock.withLock {
+            cancelled = true
+            if let id { engine.cancel(id) }
+        }
+    }
 }

@@ -15,9 +15,13 @@ public protocol LanguageModel: AnyObject, Sendable {
     func makeCache() -> DecoderCache
     /// Embedding rows for token ids (`[ids.count, hiddenSize]`).
     func embed(_ ids: [Int]) -> Tensor
-    /// Runs `embeddings` (`[n, hiddenSize]`) at the positions following the cache, appending to it; returns the
-    /// final-normed hidden states `output` asks for (`[n, hiddenSize]`, `[1, hiddenSize]` or `[0, hiddenSize]`).
-    func forward(_ embeddings: Tensor, cache: DecoderCache, output: ForwardOutput) -> Tensor
+    /// Runs a batch of rows through the decoder: each segment's rows sit at the positions following its own cache
+    /// (which it appends to; the model owns no cache). Matrix products run over every row of the batch at once;
+    /// attention runs per segment over that segment's cache. Returns the final-normed hidden states each segment's
+    /// `output` asks for, segment after segment.
+    func forward(_ batch: DecoderBatch) -> Tensor
+    /// Bytes a cache holding `positions` positions reserves (what admission against a memory budget counts).
+    func cacheBytes(positions: Int) -> Int
     /// Logits (`[rows, vocabularySize]`) for final hidden states.
     func logits(_ hidden: Tensor) -> Tensor
 }
@@ -33,10 +37,65 @@ public enum ForwardOutput: Sendable {
     case cacheOnly
 }
 
+/// Rows for a decoder step, grouped in segments of consecutive rows of one sequence each.
+public struct DecoderBatch {
+    /// Consecutive rows of one sequence.
+    public struct Segment {
+        /// The sequence's cache: its rows take the positions after `cache.length` and are appended to it.
+        public let cache: DecoderCache
+        /// Rows in the segment.
+        public let rows: Int
+        /// Which final hidden states the segment wants (its last row's for logits, none while prefilling).
+        public let output: ForwardOutput
+
+        public init(cache: DecoderCache, rows: Int, output: ForwardOutput) {
+            precondition(rows > 0, "DecoderBatch: a segment needs at least one row")
+            self.cache = cache
+            self.rows = rows
+            self.output = output
+        }
+
+        /// Output rows the segment keeps.
+        public var keptRows: Int {
+            switch output {
+            case .everyRow: rows
+            case .lastRow: 1
+            case .cacheOnly: 0
+            }
+        }
+    }
+
+    /// Input rows (`[Σ segment rows, hiddenSize]`), segment after segment.
+    public let embeddings: Tensor
+    public let segments: [Segment]
+
+    public init(embeddings: Tensor, segments: [Segment]) {
+        precondition(segments.reduce(0) { $0 + $1.rows } == embeddings.rows,
+                     "DecoderBatch: segments hold \(segments.reduce(0) { $0 + $1.rows }) rows, embeddings \(embeddings.rows)")
+        self.embeddings = embeddings
+        self.segments = segments
+    }
+}
+
+/// A piece of decoder input: token ids, or rows already in the decoder's width (projected image features).
+public enum DecoderInput: Sendable {
+    case tokens([Int])
+    case features(Tensor)
+
+    /// Positions the piece takes.
+    public var positions: Int {
+        switch self {
+        case .tokens(let ids): ids.count
+        case .features(let rows): rows.rows
+        }
+    }
+}
+
 extension LanguageModel {
-    /// Every position's final hidden state (see ``forward(_:cache:output:)``).
-    public func forward(_ embeddings: Tensor, cache: DecoderCache) -> Tensor {
-        forward(embeddings, cache: cache, output: .everyRow)
+    /// Runs `embeddings` (`[n, hiddenSize]`) at the positions following `cache`, appending to it; returns the
+    /// final-normed hidden states `output` asks for (`[n, hiddenSize]`, `[1, hiddenSize]` or `[0, hiddenSize]`).
+    public func forward(_ embeddings: Tensor, cache: DecoderCache, output: ForwardOutput = .everyRow) -> Tensor {
+        forward(DecoderBatch(embeddings: embeddings, segments: [.init(cache: cache, rows: embeddings.rows, output: output)]))
     }
 
     /// Runs `prompt` (`[positions, hiddenSize]`) through the decoder in chunks of `chunkRows` positions against the
@@ -51,6 +110,29 @@ extension LanguageModel {
             last = forward(chunk, cache: cache, output: end == prompt.rows ? .lastRow : .cacheOnly)
         }
         return last
+    }
+
+    /// Decoder rows for positions `range` of a prompt made of `inputs` in order: token embeddings, and feature rows
+    /// copied where they stand. Ids must lie in the vocabulary and feature rows be ``hiddenSize`` wide.
+    public func embed(_ inputs: [DecoderInput], positions range: Range<Int>) -> Tensor {
+        let h = hiddenSize
+        var out = [Float](repeating: 0, count: range.count * h)
+        var start = 0
+        for input in inputs {
+            let end = start + input.positions
+            defer { start = end }
+            let lower = max(start, range.lowerBound), upper = min(end, range.upperBound)
+            guard lower < upper else { continue }
+            let rows: Tensor
+            switch input {
+            case .tokens(let ids): rows = embed(Array(ids[(lower - start)..<(upper - start)]))
+            case .features(let features):
+                precondition(features.columns == h, "embed: feature rows are \(features.columns) wide, the decoder needs \(h)")
+                rows = features.rows((lower - start)..<(upper - start))
+            }
+            out.replaceSubrange(((lower - range.lowerBound) * h)..<((upper - range.lowerBound) * h), with: rows.data)
+        }
+        return Tensor(shape: [range.count, h], data: out)
     }
 }
 

@@ -74,37 +74,6 @@ public final class LlavaModel: LoadedModel, @unchecked Sendable {
         }
         return projector(features)
     }
-
-    /// The embedded prompt: token embeddings with every `<image>` position replaced, in order, by the rows
-    /// of `imageFeatures`. The number of `<image>` tokens must equal the number of feature rows.
-    public func embed(ids: [Int], imageFeatures: Tensor?) throws -> Tensor {
-        let slots = ids.indices.filter { ids[$0] == configuration.imageTokenIndex }
-        let rows = imageFeatures?.rows ?? 0
-        guard slots.count == rows else {
-            let perImage = configuration.imageTokenCount
-            throw ModelError.invalidInput("the prompt has \(slots.count) image tokens (\(Double(slots.count) / Double(perImage)) images of \(perImage)) "
-                + "but the images give \(rows) feature rows (\(rows / max(perImage, 1)) images)")
-        }
-        let image = configuration.imageTokenIndex
-        for id in ids where id != image && (id < 0 || id >= decoder.vocabularySize) {
-            throw ModelError.invalidInput("token id \(id) is outside the vocabulary of \(decoder.vocabularySize)")
-        }
-        var embeddings = decoder.embed(image >= 0 ? ids : ids.map { $0 == image ? 0 : $0 })
-        if let imageFeatures {
-            let h = decoder.hiddenSize
-            guard imageFeatures.columns == h else {
-                throw ModelError.invalidInput("image features are \(imageFeatures.columns) wide, the decoder needs \(h)")
-            }
-            embeddings.data.withUnsafeMutableBufferPointer { ep in
-                imageFeatures.data.withUnsafeBufferPointer { fp in
-                    for (row, position) in slots.enumerated() {
-                        (ep.baseAddress! + position * h).update(from: fp.baseAddress! + row * h, count: h)
-                    }
-                }
-            }
-        }
-        return embeddings
-    }
 }
 
 /// The tensor-name prefixes of a LLaVA checkpoint, which differ between transformers versions and the

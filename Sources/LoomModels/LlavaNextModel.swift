@@ -42,12 +42,6 @@ public final class LlavaNextModel: LoadedModel, @unchecked Sendable {
         try llava.anyResImageFeatures(views: views, imageWidth: imageWidth, imageHeight: imageHeight,
                                       layout: configuration.layout, newline: imageNewline)
     }
-
-    /// The embedded prompt (``LlavaModel/embed(ids:imageFeatures:)``): each image's features, in order, in place of
-    /// its run of `<image>` tokens.
-    public func embed(ids: [Int], imageFeatures: Tensor?) throws -> Tensor {
-        try llava.embed(ids: ids, imageFeatures: imageFeatures)
-    }
 }
 
 extension LlavaModel {

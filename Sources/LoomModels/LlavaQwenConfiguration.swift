@@ -4,6 +4,8 @@ import Foundation
 /// top level plus `mm_*` keys. The vision tower is named, not described (`mm_vision_tower`); Loom knows
 /// SigLIP-so400m-patch14-384 and otherwise reads an optional `vision_config` block.
 public struct LlavaQwenConfiguration: Decodable, Sendable, Equatable {
+    /// The `model_type` of the original LLaVA-NeXT checkpoints.
+    public static let modelType = "llava_qwen"
     public var text: Qwen2Configuration
     public var visionTower: String?
     public var projectorType = "mlp2x_gelu"
@@ -52,7 +54,7 @@ public struct LlavaQwenConfiguration: Decodable, Sendable, Equatable {
         guard storedVisionLayers > 0 else { throw fail("the checkpoint has no vision tower layers") }
         vision.numHiddenLayers = storedVisionLayers
         var llava = LlavaConfiguration()
-        llava.modelType = "llava_qwen"
+        llava.modelType = LlavaQwenConfiguration.modelType
         llava.textConfig = text
         llava.textConfig.modelType = "qwen2"
         llava.visionConfig = vision

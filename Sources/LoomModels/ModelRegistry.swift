@@ -33,7 +33,7 @@ public enum ModelRegistry {
             let configuration = try ConfigFile.read(LlavaNextConfiguration.self, named: "config.json", in: directory)
             return try LlavaNextModel(configuration: configuration, source: checkpoint)
         },
-        "llava_qwen": { directory, checkpoint in
+        LlavaQwenConfiguration.modelType: { directory, checkpoint in
             let original = try ConfigFile.read(LlavaQwenConfiguration.self, named: "config.json", in: directory)
             let layers = Set(checkpoint.names.compactMap { name -> Int? in
                 guard let range = name.range(of: "vision_model.encoder.layers.") else { return nil }

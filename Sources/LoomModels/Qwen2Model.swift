@@ -95,14 +95,21 @@ public final class Qwen2Model: LanguageModel, @unchecked Sendable {
         return Tensor(shape: [ids.count, h], data: out)
     }
 
-    public func forward(_ embeddings: Tensor, cache: DecoderCache, output: ForwardOutput) -> Tensor {
-        precondition(embeddings.columns == hiddenSize, "forward: rows of \(embeddings.columns) floats, model width \(hiddenSize)")
-        let start = cache.length
-        let angles = rope.angles(for: Array(start..<(start + embeddings.rows)))
-        var hidden = embeddings
+    public func cacheBytes(positions: Int) -> Int {
+        let perLayer = lmHead.computeDType == .bf16 && FlashAttention.supports(headDim: configuration.attentionHeadDim)
+            ? FlashAttention.scratchBytes(keys: positions, kvHeads: configuration.kvHeads, headDim: configuration.attentionHeadDim)
+            : 2 * positions * configuration.kvHeads * configuration.attentionHeadDim * MemoryLayout<Float>.size
+        return layers.count * perLayer
+    }
+
+    public func forward(_ batch: DecoderBatch) -> Tensor {
+        precondition(batch.embeddings.columns == hiddenSize,
+                     "forward: rows of \(batch.embeddings.columns) floats, model width \(hiddenSize)")
+        let positions = batch.segments.flatMap { segment in segment.cache.length..<(segment.cache.length + segment.rows) }
+        let angles = rope.angles(for: positions)
+        var hidden = batch.embeddings
         for (i, layer) in layers.enumerated() {
-            let rows: ForwardOutput = i == layers.count - 1 ? output : .everyRow
-            hidden = runLayer(layer, hidden, angles: angles, cache: cache.layers[i], output: rows)
+            hidden = runLayer(layer, i, hidden, angles: angles, segments: batch.segments, last: i == layers.count - 1)
         }
         return Ops.rmsNorm(hidden, weight: finalNorm, eps: Float(configuration.rmsNormEps))
     }
@@ -111,34 +118,44 @@ public final class Qwen2Model: LanguageModel, @unchecked Sendable {
         Linear.apply(hidden, lmHead)
     }
 
-    /// One decoder layer: keys and values of every input row go to the cache; attention and the MLP run for the
-    /// rows `output` keeps (the last ones), which the layer returns.
-    private func runLayer(_ layer: Layer, _ input: Tensor, angles: RotaryEmbedding.Angles, cache: KVCache, output: ForwardOutput) -> Tensor {
+    /// One decoder layer over a batch: keys and values of every row go to their segment's cache; attention (per
+    /// segment, against its cache) and the MLP run for every row, except in the `last` layer, which runs them only
+    /// for the rows each segment's output keeps and returns those.
+    private func runLayer(_ layer: Layer, _ index: Int, _ input: Tensor, angles: RotaryEmbedding.Angles,
+                          segments: [DecoderBatch.Segment], last: Bool) -> Tensor {
         let eps = Float(configuration.rmsNormEps)
         let heads = configuration.numAttentionHeads
         let d = configuration.attentionHeadDim
         let qWidth = heads * d, kvWidth = configuration.kvHeads * d, stride = qWidth + 2 * kvWidth
-        let n = input.rows
-        let kept = switch output {
-        case .everyRow: n
-        case .lastRow: min(n, 1)
-        case .cacheOnly: 0
-        }
+        let kept = segments.map { last ? $0.keptRows : $0.rows }
+        let keptTotal = kept.reduce(0, +)
         let x = Ops.rmsNorm(input, weight: layer.inputNorm, eps: eps)
         var qkv = Linear.apply(x, layer.qkv, bias: layer.qkvBias)
-        var attended = Tensor(zeros: [kept, qWidth])
+        var attended = Tensor(zeros: [keptTotal, qWidth])
+        var keptRows: [Int] = []
+        keptRows.reserveCapacity(keptTotal)
         qkv.data.withUnsafeMutableBufferPointer { qkvp in
             let q = qkvp.baseAddress!
             rope.apply(q, rowStride: stride, width: qWidth + kvWidth, angles: angles)
-            cache.append(keys: .init(q + qWidth, rowStride: stride), values: .init(q + qWidth + kvWidth, rowStride: stride), count: n)
-            guard kept > 0 else { return }
             attended.data.withUnsafeMutableBufferPointer { op in
-                cache.attend(q: .init(q + (n - kept) * stride, rowStride: stride), rows: kept, heads: heads, headDim: d,
-                             scale: 1 / Float(d).squareRoot(), out: op.baseAddress!)
+                var first = 0, written = 0
+                for (segment, keep) in zip(segments, kept) {
+                    let cache = segment.cache.layers[index], rows = segment.rows
+                    let base = q + first * stride
+                    cache.append(keys: .init(base + qWidth, rowStride: stride), values: .init(base + qWidth + kvWidth, rowStride: stride),
+                                 count: rows)
+                    if keep > 0 {
+                        cache.attend(q: .init(base + (rows - keep) * stride, rowStride: stride), rows: keep, heads: heads, headDim: d,
+                                     scale: 1 / Float(d).squareRoot(), out: op.baseAddress! + written * qWidth)
+                        keptRows += (first + rows - keep)..<(first + rows)
+                    }
+                    first += rows
+                    written += keep
+                }
             }
         }
-        var hidden = kept == n ? input : input.rows((n - kept)..<n)
-        guard kept > 0 else { return hidden }
+        guard keptTotal > 0 else { return Tensor(zeros: [0, input.columns]) }
+        var hidden = keptTotal == input.rows ? input : input.gatheringRows(keptRows)
         Ops.add(&hidden, Linear.apply(attended, layer.o))
         let y = Ops.rmsNorm(hidden, weight: layer.postAttentionNorm, eps: eps)
         Ops.add(&hidden, Linear.apply(Linear.apply(y, layer.gateUp), activation: .swiglu, layer.down))

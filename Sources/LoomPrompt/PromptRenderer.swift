@@ -1,16 +1,52 @@
 import LoomMedia
 import LoomTokenizers
 
-/// A conversation rendered for the model.
+/// One piece of a rendered prompt, in order: token ids of text, or one image and the positions it takes.
+public enum PromptChunk: Sendable, Equatable {
+    /// Token ids of rendered text.
+    case text([Int])
+    /// An image, taking `positions` decoder positions where it stands.
+    case image(ImageSource, positions: Int)
+
+    /// Decoder positions the chunk takes.
+    public var positions: Int {
+        switch self {
+        case .text(let ids): ids.count
+        case .image(_, let positions): positions
+        }
+    }
+}
+
+/// A conversation rendered for the model: typed chunks of text ids and images, in order.
 public struct RenderedPrompt: Sendable, Equatable {
     /// The prompt text with one `<image>` per image (not expanded).
     public let text: String
-    /// Token ids as the model sees them, each image expanded to its run of image tokens.
+    /// Text ids and images, in order.
+    public let chunks: [PromptChunk]
+    /// Token ids as printed for the model: each image expanded to its run of `imageTokenID`.
     public let ids: [Int]
-    /// The images in the order their token runs appear.
-    public let images: [ImageSource]
-    /// Tokens each image occupies, in order.
-    public let imageTokenCounts: [Int]
+
+    /// A prompt of `chunks`, each image shown in ``ids`` as a run of `imageTokenID`.
+    public init(text: String, chunks: [PromptChunk], imageTokenID: Int) {
+        self.text = text
+        self.chunks = chunks
+        ids = chunks.flatMap { chunk -> [Int] in
+            switch chunk {
+            case .text(let ids): ids
+            case .image(_, let positions): Array(repeating: imageTokenID, count: positions)
+            }
+        }
+    }
+
+    /// The images in order.
+    public var images: [ImageSource] {
+        chunks.compactMap { if case .image(let source, _) = $0 { source } else { nil } }
+    }
+
+    /// Positions each image takes, in order.
+    public var imageTokenCounts: [Int] {
+        chunks.compactMap { if case .image(_, let positions) = $0 { positions } else { nil } }
+    }
 
     /// Positions taken by images.
     public var imageTokenTotal: Int { imageTokenCounts.reduce(0, +) }
@@ -22,9 +58,9 @@ public struct PromptRenderer: Sendable {
     public struct Vision: Sendable, Equatable {
         /// Id that marks image positions: the `<image>` token, or the original LLaVA code's −200 sentinel.
         public let imageTokenID: Int
-        /// Tokens per image (from ``LlavaConfiguration/imageTokenCount``) unless given per image at render time.
+        /// Tokens per image unless given per image at render time (0 when they always are).
         public let tokensPerImage: Int
-        public init(imageTokenID: Int, tokensPerImage: Int) {
+        public init(imageTokenID: Int, tokensPerImage: Int = 0) {
             self.imageTokenID = imageTokenID
             self.tokensPerImage = tokensPerImage
         }
@@ -63,23 +99,22 @@ public struct PromptRenderer: Sendable {
             throw PromptError.markerInText(markers)
         }
         let text: String
-        let ids: [Int]
-        var runs = ImageRuns(vision: vision, counts: counts)
+        var chunks = ChunkBuilder(images: images, counts: counts)
         switch chosen {
         case .hf where vision == nil:
             let turns = conversation.messages.map { ChatML.Turn(role: $0.role.rawValue, content: $0.plainText) }
             text = ChatML.render(turns, addGenerationPrompt: addGenerationPrompt)
-            ids = tokenizer.encode(text)
+            chunks.append(tokenizer.encode(text))
         case .hf:
             text = renderHF(conversation, addGenerationPrompt: addGenerationPrompt)
-            ids = encode(text, runs: &runs)
+            encode(text, into: &chunks)
         case .interleaved:
             text = renderInterleaved(conversation, addGenerationPrompt: addGenerationPrompt)
-            ids = encode(text, runs: &runs)
+            encode(text, into: &chunks)
         case .llava:
-            (text, ids) = renderLlava(conversation, addGenerationPrompt: addGenerationPrompt, runs: &runs)
+            text = renderLlava(conversation, addGenerationPrompt: addGenerationPrompt, into: &chunks)
         }
-        return RenderedPrompt(text: text, ids: ids, images: images, imageTokenCounts: counts)
+        return RenderedPrompt(text: text, chunks: chunks.chunks, imageTokenID: vision?.imageTokenID ?? 0)
     }
 
     /// `chat_template.json` of llava-interleave: per message, all its images, then `\n` + each text part.
@@ -107,64 +142,74 @@ public struct PromptRenderer: Sendable {
 
     /// The original LLaVA-NeXT `preprocess_qwen` of `llava/eval/model_vqa.py`: the system block, then each turn
     /// tokenized piecewise around its images, with a `\n` token after every image.
-    func renderLlava(_ conversation: Conversation, addGenerationPrompt: Bool, runs: inout ImageRuns) -> (String, [Int]) {
+    func renderLlava(_ conversation: Conversation, addGenerationPrompt: Bool, into chunks: inout ChunkBuilder) -> String {
         let newline = tokenizer.encode("\n")
         let imStart = tokenizer.encode("<|im_start|>"), imEnd = tokenizer.encode("<|im_end|>")
         let system = conversation.messages.first { $0.role == .system }?.plainText ?? ChatML.defaultSystemPrompt
         var text = "<|im_start|>system\n\(system)<|im_end|>\n"
-        var ids = imStart + tokenizer.encode("system") + newline
-            + tokenizer.encode(system) + imEnd + newline
+        chunks.append(imStart + tokenizer.encode("system") + newline + tokenizer.encode(system) + imEnd + newline)
         for message in conversation.messages where message.role != .system {
             text += "<|im_start|>\(message.role.rawValue)\n"
-            ids += tokenizer.encode("<|im_start|>\(message.role.rawValue)") + newline
+            chunks.append(tokenizer.encode("<|im_start|>\(message.role.rawValue)") + newline)
             let pieces = message.markedText.components(separatedBy: PromptTemplate.imageMarker)
             for (i, piece) in pieces.enumerated() {
                 text += piece
-                ids += tokenizer.encode(piece)
+                chunks.append(tokenizer.encode(piece))
                 if i < pieces.count - 1 {
                     text += PromptTemplate.imageMarker + "\n"
-                    ids += runs.next() + newline
+                    chunks.appendImage()
+                    chunks.append(newline)
                 }
             }
             text += "<|im_end|>\n"
-            ids += imEnd + newline
+            chunks.append(imEnd + newline)
         }
         if addGenerationPrompt {
             text += "<|im_start|>assistant\n"
-            ids += tokenizer.encode("<|im_start|>assistant") + newline
+            chunks.append(tokenizer.encode("<|im_start|>assistant") + newline)
         }
-        return (text, ids)
+        return text
     }
 
-    /// Tokens of `text`, with each `<image>` marker replaced by the next image's run. The pieces between markers
-    /// are tokenized separately — exactly what a tokenizer with `<image>` as an added token does — so the
-    /// tokenizer itself need not know the marker (the original checkpoints' does not).
-    func encode(_ text: String, runs: inout ImageRuns) -> [Int] {
+    /// Chunks of `text`, each `<image>` marker taking the next image. The pieces between markers are tokenized
+    /// separately — exactly what a tokenizer with `<image>` as an added token does — so the tokenizer itself need
+    /// not know the marker (the original checkpoints' does not).
+    func encode(_ text: String, into chunks: inout ChunkBuilder) {
         let pieces = text.components(separatedBy: PromptTemplate.imageMarker)
-        var ids: [Int] = []
         for (i, piece) in pieces.enumerated() {
-            ids += tokenizer.encode(piece)
-            if i < pieces.count - 1 { ids += runs.next() }
+            chunks.append(tokenizer.encode(piece))
+            if i < pieces.count - 1 { chunks.appendImage() }
         }
-        return ids
     }
 }
 
-/// Hands out each image's run of image-position ids in order.
-struct ImageRuns {
-    let vision: PromptRenderer.Vision?
+/// Collects a prompt's chunks in order, handing out each image with its position count as its marker comes.
+struct ChunkBuilder {
+    let images: [ImageSource]
     let counts: [Int]
+    private(set) var chunks: [PromptChunk] = []
     private var index = 0
 
-    init(vision: PromptRenderer.Vision?, counts: [Int]) {
-        self.vision = vision
+    init(images: [ImageSource], counts: [Int]) {
+        self.images = images
         self.counts = counts
     }
 
-    mutating func next() -> [Int] {
-        guard let vision, index < counts.count else { return [] }
-        defer { index += 1 }
-        return Array(repeating: vision.imageTokenID, count: counts[index])
+    /// Appends text ids (joined to the text chunk before them).
+    mutating func append(_ ids: [Int]) {
+        guard !ids.isEmpty else { return }
+        if case .text(let previous)? = chunks.last {
+            chunks[chunks.count - 1] = .text(previous + ids)
+        } else {
+            chunks.append(.text(ids))
+        }
+    }
+
+    /// Appends the next image.
+    mutating func appendImage() {
+        guard index < images.count else { return }
+        chunks.append(.image(images[index], positions: counts[index]))
+        index += 1
     }
 }
 
@@ -200,8 +245,8 @@ extension PromptRenderer {
         }
         let counts = imageTokenCounts ?? Array(repeating: vision?.tokensPerImage ?? 0, count: images.count)
         precondition(counts.count == images.count, "renderRaw: \(counts.count) token counts for \(images.count) images")
-        var runs = ImageRuns(vision: vision, counts: counts)
-        return RenderedPrompt(text: text, ids: vision == nil ? tokenizer.encode(text) : encode(text, runs: &runs),
-                              images: images, imageTokenCounts: counts)
+        var chunks = ChunkBuilder(images: images, counts: counts)
+        if vision == nil { chunks.append(tokenizer.encode(text)) } else { encode(text, into: &chunks) }
+        return RenderedPrompt(text: text, chunks: chunks.chunks, imageTokenID: vision?.imageTokenID ?? 0)
     }
 }

@@ -63,7 +63,7 @@ import LoomTestSupport
     }
 
     /// In bf16, `loom bench` measures the bf16 product rate in the same process and relates the tower's rate to it.
-    @Test func benchRelatesVisionToTheProductRate() throws {
+    @Test(.enabled(if: Capabilities.packedBF16, Capabilities.packedBF16Reason)) func benchRelatesVisionToTheProductRate() throws {
         let run = try CLI.run(["bench", "--model", model, "--dtype", "bf16", "--scenario", "1-image", "--text-tokens", "4",
                                "--decode-tokens", "1"])
         #expect(run.status == 0, "\(run.stderr)")

@@ -1,4 +1,5 @@
 import Testing
+import LoomTestSupport
 import LoomKernels
 @testable import LoomCore
 
@@ -6,7 +7,7 @@ import LoomKernels
 @Suite struct ComputeModeTests {
     /// Shapes with a row length that is not a multiple of the 32-deep blocks and outputs that are not a multiple
     /// of 64 (as SigLIP's 4304).
-    @Test(arguments: [1, 3, 130])
+    @Test(.enabled(if: Capabilities.packedBF16, Capabilities.packedBF16Reason), arguments: [1, 3, 130])
     func packedBF16MatchesProductOfRoundedInputs(rows: Int) throws {
         let k = 100, n = 150
         let x = randomValues(rows * k, seed: 11)
@@ -48,7 +49,7 @@ import LoomKernels
 
     /// bf16 packing reads parts in place when every part but the last ends on a whole 64-row block; other shapes
     /// stack a copy first. Either way the packed matrix holds the parts in order.
-    @Test(arguments: [[64, 128], [128, 40], [40, 24]])
+    @Test(.enabled(if: Capabilities.packedBF16, Capabilities.packedBF16Reason), arguments: [[64, 128], [128, 40], [40, 24]])
     func packedStackingHoldsThePartsInOrder(sizes: [Int]) {
         let k = 70
         let parts = sizes.enumerated().map { i, n in
@@ -62,7 +63,7 @@ import LoomKernels
 
     /// Several rows against a quantised weight in bf16 mode: the weight dequantised and rounded to bf16, the
     /// activations rounded to bf16, f32 accumulation (oneDNN on a packed scratch).
-    @Test(arguments: [ComputeOptions.WeightFormat.int8, .int4])
+    @Test(.enabled(if: Capabilities.packedBF16, Capabilities.packedBF16Reason), arguments: [ComputeOptions.WeightFormat.int8, .int4])
     func quantizedRowsInBF16MatchRoundedProduct(format: ComputeOptions.WeightFormat) throws {
         let k = 4304 / 8 + 2, n = 70, rows = 9
         let x = randomValues(rows * k, seed: 23)

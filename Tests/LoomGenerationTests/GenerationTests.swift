@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import LoomCore
+import LoomEngine
 import LoomModels
 import LoomPrompt
 import LoomTestSupport
@@ -23,7 +24,13 @@ struct TinyModel {
         parameters = try GenerationConfiguration.load(from: directory).parameters(fallbackEOS: model.eosTokenIDs)
     }
 
-    var generator: Generator { Generator(model: model, tokenizer: tokenizer) }
+    /// Generates after `promptIDs` through an engine of its own.
+    func generate(promptIDs: [Int], parameters: GenerationParameters,
+                  onToken: (GeneratedToken) -> Void = { _ in }) throws -> GenerationResult {
+        let engine = try Engine(model: model, tokenizer: tokenizer)
+        defer { engine.shutdown() }
+        return try engine.generate(EngineRequest(prompt: [.tokens(promptIDs)], parameters: parameters), onToken: onToken)
+    }
     var chat: [String: Any] { reference["chat"] as! [String: Any] }
 }
 
@@ -39,7 +46,7 @@ struct TinyModel {
         #expect(ids == Fixtures.ints(tiny.chat, "prompt_ids"))
         var parameters = tiny.parameters
         parameters.maxNewTokens = 32
-        let result = try tiny.generator.generate(promptIDs: ids, parameters: parameters)
+        let result = try tiny.generate(promptIDs: ids, parameters: parameters)
         var expected = Fixtures.ints(tiny.chat, "greedy_ids")
         if let last = expected.last, tiny.model.eosTokenIDs.contains(last) || parameters.eosTokenIDs.contains(last) {
             expected.removeLast()
@@ -55,10 +62,10 @@ struct TinyModel {
         let tiny = try TinyModel("mha-f32")
         let ids = Fixtures.ints(tiny.reference, "prompt_ids")
         var parameters = GenerationParameters(maxNewTokens: 24, temperature: 1.5, topK: 40, topP: 0.95, seed: 7)
-        let first = try tiny.generator.generate(promptIDs: ids, parameters: parameters)
-        let again = try tiny.generator.generate(promptIDs: ids, parameters: parameters)
+        let first = try tiny.generate(promptIDs: ids, parameters: parameters)
+        let again = try tiny.generate(promptIDs: ids, parameters: parameters)
         parameters.seed = 8
-        let other = try tiny.generator.generate(promptIDs: ids, parameters: parameters)
+        let other = try tiny.generate(promptIDs: ids, parameters: parameters)
         #expect(first.tokenIDs.count == 24)
         #expect(first.tokenIDs == again.tokenIDs)
         #expect(first.tokenIDs != other.tokenIDs)
@@ -67,8 +74,8 @@ struct TinyModel {
     @Test func topKOfOneIsGreedy() throws {
         let tiny = try TinyModel("gqa-f32")
         let ids = Fixtures.ints(tiny.reference, "prompt_ids")
-        let sampled = try tiny.generator.generate(promptIDs: ids, parameters: .init(maxNewTokens: 12, temperature: 0.8, topK: 1, seed: 3))
-        let greedy = try tiny.generator.generate(promptIDs: ids, parameters: .init(maxNewTokens: 12))
+        let sampled = try tiny.generate(promptIDs: ids, parameters: .init(maxNewTokens: 12, temperature: 0.8, topK: 1, seed: 3))
+        let greedy = try tiny.generate(promptIDs: ids, parameters: .init(maxNewTokens: 12))
         #expect(sampled.tokenIDs == greedy.tokenIDs)
         #expect(greedy.tokenIDs == Array(Fixtures.ints(tiny.reference, "greedy_ids").prefix(12)))
     }
@@ -76,13 +83,13 @@ struct TinyModel {
     @Test func stopStringCutsTheText() throws {
         let tiny = try TinyModel("mha-f32")
         let ids = Fixtures.ints(tiny.reference, "prompt_ids")
-        let full = try tiny.generator.generate(promptIDs: ids, parameters: .init(maxNewTokens: 32))
+        let full = try tiny.generate(promptIDs: ids, parameters: .init(maxNewTokens: 32))
         let characters = Array(full.text)
         #expect(characters.count > 6)
         let stop = String(characters[4..<6])
         let expected = String(full.text[..<full.text.range(of: stop)!.lowerBound])
         var streamed = ""
-        let cut = try tiny.generator.generate(promptIDs: ids, parameters: .init(maxNewTokens: 32, stopStrings: [stop])) {
+        let cut = try tiny.generate(promptIDs: ids, parameters: .init(maxNewTokens: 32, stopStrings: [stop])) {
             streamed += $0.text
         }
         #expect(cut.finishReason == .stopString)
@@ -98,7 +105,7 @@ struct TinyModel {
         let last = reference.row(reference.rows - 1).map(Double.init)
         let m = last.max()!
         let logZ = log(last.reduce(0) { $0 + exp($1 - m) }) + m
-        let result = try tiny.generator.generate(promptIDs: ids, parameters: .init(maxNewTokens: 3, topLogprobs: 5))
+        let result = try tiny.generate(promptIDs: ids, parameters: .init(maxNewTokens: 3, topLogprobs: 5))
         #expect(result.logprobs.count == 3)
         let first = result.logprobs[0]
         #expect(first.tokenID == result.tokenIDs[0])
@@ -113,13 +120,13 @@ struct TinyModel {
 
     @Test func refusesBadRequests() throws {
         let tiny = try TinyModel("gqa-f32")
-        #expect(throws: GenerationError.emptyPrompt) { try tiny.generator.generate(promptIDs: [], parameters: .init()) }
+        #expect(throws: GenerationError.emptyPrompt) { try tiny.generate(promptIDs: [], parameters: .init()) }
         let long = [Int](repeating: 5, count: tiny.model.contextLength + 1)
         #expect(throws: GenerationError.promptTooLong(tokens: 513, limit: 512)) {
-            try tiny.generator.generate(promptIDs: long, parameters: .init())
+            try tiny.generate(promptIDs: long, parameters: .init())
         }
-        #expect(throws: GenerationError.self) { try tiny.generator.generate(promptIDs: [1], parameters: .init(topP: 0)) }
-        #expect(throws: GenerationError.self) { try tiny.generator.generate(promptIDs: [99_999], parameters: .init()) }
+        #expect(throws: GenerationError.self) { try tiny.generate(promptIDs: [1], parameters: .init(topP: 0)) }
+        #expect(throws: EngineError.self) { try tiny.generate(promptIDs: [99_999], parameters: .init()) }
     }
 
     @Test func stopFilterHoldsBackPossiblePrefixes() {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import LoomCore
+import LoomEngine
 import LoomMedia
 import LoomModels
 import LoomPrompt
@@ -61,8 +62,9 @@ func m4Case(_ name: String) throws -> [String: Any] {
         chat.append(.assistant, [.text(first.result.text)])
         chat.append(.user, [.image(coffee), .image(astronaut), .text("And these?")])
         _ = try loom.reply(to: chat, parameters: .init(maxNewTokens: 4, eosTokenIDs: [514]))
+        // The second turn looks up each of its three images: the astronaut (twice) is found, the coffee is encoded.
         #expect(loom.featureCache.misses == 2)
-        #expect(loom.featureCache.hits == 1)
+        #expect(loom.featureCache.hits == 2)
         #expect(loom.featureCache.count == 2)
     }
 
@@ -98,10 +100,10 @@ func m4Case(_ name: String) throws -> [String: Any] {
 
     @Test func keysCoverPixelsSizeAndSettings() {
         let pixels = [UInt8](repeating: 7, count: 12)
-        let key = ImageFeatureCache.key(width: 2, height: 2, pixels: pixels, settings: "s")
+        let key = imageContentKey(width: 2, height: 2, pixels: pixels, settings: "s")
         #expect(key.count == 64)
-        #expect(key != ImageFeatureCache.key(width: 4, height: 1, pixels: pixels, settings: "s"))
-        #expect(key != ImageFeatureCache.key(width: 2, height: 2, pixels: pixels, settings: "t"))
+        #expect(key != imageContentKey(width: 4, height: 1, pixels: pixels, settings: "s"))
+        #expect(key != imageContentKey(width: 2, height: 2, pixels: pixels, settings: "t"))
         #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 }

@@ -1,9 +1,9 @@
 import Foundation
 import LoomCore
 
-/// Projected image features keyed by a content hash (SHA-256 of the decoded RGB pixels, their size and the
-/// preprocessing settings), evicted least-recently-used first once their bytes exceed a budget. Later turns of a
-/// conversation, and repeated images, are not encoded again.
+/// Projected image features keyed by a content hash (``imageContentKey(width:height:pixels:settings:)``: a SHA-256 of
+/// the decoded RGB pixels, their size and the preprocessing settings), evicted least-recently-used first once their
+/// bytes exceed a budget. Later turns of a conversation, and repeated images, are not encoded again.
 public final class ImageFeatureCache: @unchecked Sendable {
     /// Most bytes of features kept.
     public let capacityBytes: Int
@@ -50,13 +50,5 @@ public final class ImageFeatureCache: @unchecked Sendable {
                 bytes -= (entries.removeValue(forKey: oldest)?.count ?? 0) * MemoryLayout<Float>.size
             }
         }
-    }
-
-    /// The key of an image: its pixels and size, and the settings that turn them into features.
-    public static func key(width: Int, height: Int, pixels: [UInt8], settings: String) -> String {
-        var hasher = SHA256()
-        hasher.update(Array("\(width)x\(height)|\(settings)|".utf8))
-        hasher.update(pixels)
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 }
