@@ -1,3 +1,5 @@
+import LoomModels
+
 /// How an ``Engine`` schedules its work. Every field has a default; ``validate()`` names the first bad value.
 public struct EngineConfiguration: Codable, Sendable, Equatable {
     /// Sequences generating at once (each decode step advances all of them).
@@ -7,7 +9,7 @@ public struct EngineConfiguration: Codable, Sendable, Equatable {
     /// Bytes of KV cache the running sequences may reserve together (each reserves its prompt plus its token budget).
     public var kvBudgetBytes = 4 << 30
     /// Prompt positions one prefill unit runs at most (a step runs one unit besides its decode).
-    public var prefillChunk = 512
+    public var prefillChunk = DecoderCache.prefillChunkRows
     /// Bytes of projected image features kept for reuse.
     public var featureCacheBytes = 256 << 20
 
