@@ -91,10 +91,11 @@ public final class LoomModel: @unchecked Sendable {
     /// Side of the vision tower's square input (the AnyRes tile size); nil for a text-only model.
     public var towerImageSize: Int? { (model as? any VisionLanguageModel)?.towerImageSize }
 
-    /// The rendered prompt for `conversation` (template nil: chosen automatically).
-    public func prompt(_ conversation: Conversation, template: PromptTemplate? = nil) throws -> RenderedPrompt {
+    /// The rendered prompt for `conversation` (template nil: chosen automatically; `text` as
+    /// ``PromptRenderer/render(_:template:addGenerationPrompt:imageTokenCounts:text:)`` takes it).
+    public func prompt(_ conversation: Conversation, template: PromptTemplate? = nil, text: TextTokens = .parsed) throws -> RenderedPrompt {
         try renderer.render(conversation, template: template ?? defaultTemplate(for: conversation),
-                            imageTokenCounts: try imagePositions(conversation.images))
+                            imageTokenCounts: try imagePositions(conversation.images), text: text)
     }
 
     /// `text` rendered verbatim (``PromptRenderer/renderRaw(_:images:imageTokenCounts:)``).

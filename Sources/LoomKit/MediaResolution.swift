@@ -59,9 +59,10 @@ extension LoomModel {
     }
 
     /// The rendered prompt for `conversation` (videos decoded into frames) and what each media item became.
-    public func preparePrompt(_ conversation: Conversation, template: PromptTemplate? = nil) throws -> (prompt: RenderedPrompt, media: [MediaReport]) {
+    public func preparePrompt(_ conversation: Conversation, template: PromptTemplate? = nil,
+                              text: TextTokens = .parsed) throws -> (prompt: RenderedPrompt, media: [MediaReport]) {
         let (resolved, reports) = try resolveMedia(conversation)
-        let rendered = try prompt(resolved, template: template)
+        let rendered = try prompt(resolved, template: template, text: text)
         var counts = rendered.imageTokenCounts[...]
         let media = reports.map { report -> MediaReport in
             var filled = report

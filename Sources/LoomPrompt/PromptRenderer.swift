@@ -77,9 +77,11 @@ public struct PromptRenderer: Sendable {
 
     /// Renders `conversation` with `template` (nil: ``PromptTemplate/automatic(for:)``), ending with the
     /// assistant header when `addGenerationPrompt` is true. `imageTokenCounts` gives each image's token count
-    /// when it varies by image (multi-patch); otherwise every image takes ``Vision/tokensPerImage``.
+    /// when it varies by image (multi-patch); otherwise every image takes ``Vision/tokensPerImage``. `text` says how
+    /// the conversation's own text is tokenized: `.parsed` as transformers' chat templates do, `.plain` never
+    /// producing a special token or an image slot.
     public func render(_ conversation: Conversation, template: PromptTemplate? = nil, addGenerationPrompt: Bool = true,
-                       imageTokenCounts: [Int]? = nil) throws -> RenderedPrompt {
+                       imageTokenCounts: [Int]? = nil, text: TextTokens = .parsed) throws -> RenderedPrompt {
         let images = conversation.images
         let counts = imageTokenCounts ?? Array(repeating: vision?.tokensPerImage ?? 0, count: images.count)
         precondition(counts.count == images.count, "render: \(counts.count) token counts for \(images.count) images")
@@ -88,97 +90,167 @@ public struct PromptRenderer: Sendable {
         if conversation.hasVideo { throw PromptError.unresolvedVideo }
         if vision == nil && !images.isEmpty { throw PromptError.imagesWithoutVision(images.count) }
         let chosen = template ?? PromptTemplate.automatic(for: conversation)
-        let markers = conversation.messages.reduce(0) { count, message in
-            message.content.reduce(count) { n, part in
-                if case .text(let t) = part { return n + t.components(separatedBy: PromptTemplate.imageMarker).count - 1 }
-                return n
+        if text == .parsed {
+            let markers = conversation.messages.reduce(0) { count, message in
+                message.content.reduce(count) { n, part in
+                    if case .text(let t) = part { return n + t.components(separatedBy: PromptTemplate.imageMarker).count - 1 }
+                    return n
+                }
+            }
+            if markers > 0 {
+                if chosen == .hf { throw PromptError.markersInHFTemplate(markers) }
+                throw PromptError.markerInText(markers)
             }
         }
-        if markers > 0 {
-            if chosen == .hf { throw PromptError.markersInHFTemplate(markers) }
-            throw PromptError.markerInText(markers)
-        }
-        let text: String
         var chunks = ChunkBuilder(images: images, counts: counts)
+        let rendered: String
         switch chosen {
-        case .hf where vision == nil:
-            let turns = conversation.messages.map { ChatML.Turn(role: $0.role.rawValue, content: $0.plainText) }
-            text = ChatML.render(turns, addGenerationPrompt: addGenerationPrompt)
-            chunks.append(tokenizer.encode(text))
-        case .hf:
-            text = renderHF(conversation, addGenerationPrompt: addGenerationPrompt)
-            encode(text, into: &chunks)
-        case .interleaved:
-            text = renderInterleaved(conversation, addGenerationPrompt: addGenerationPrompt)
-            encode(text, into: &chunks)
-        case .llava:
-            text = renderLlava(conversation, addGenerationPrompt: addGenerationPrompt, into: &chunks)
+        case .hf where vision == nil: rendered = encode(chatML(conversation, addGenerationPrompt: addGenerationPrompt), text, into: &chunks)
+        case .hf: rendered = encode(hf(conversation, addGenerationPrompt: addGenerationPrompt), text, into: &chunks)
+        case .interleaved: rendered = encode(interleaved(conversation, addGenerationPrompt: addGenerationPrompt), text, into: &chunks)
+        case .llava: rendered = renderLlava(conversation, addGenerationPrompt: addGenerationPrompt, text: text, into: &chunks)
         }
-        return RenderedPrompt(text: text, chunks: chunks.chunks, imageTokenID: vision?.imageTokenID ?? 0)
+        return RenderedPrompt(text: rendered, chunks: chunks.chunks, imageTokenID: vision?.imageTokenID ?? 0)
+    }
+
+    /// A text-only conversation in Qwen's ChatML, with its default system prompt when the conversation has none.
+    func chatML(_ conversation: Conversation, addGenerationPrompt: Bool) -> [Segment] {
+        var segments: [Segment] = []
+        if conversation.messages.first?.role != .system {
+            segments.append(.template("<|im_start|>system\n\(ChatML.defaultSystemPrompt)<|im_end|>\n"))
+        }
+        for message in conversation.messages {
+            segments += [.template("<|im_start|>\(message.role.rawValue)\n"), .content(message.plainText), .template("<|im_end|>\n")]
+        }
+        if addGenerationPrompt { segments.append(.template("<|im_start|>assistant\n")) }
+        return segments
     }
 
     /// `chat_template.json` of llava-interleave: per message, all its images, then `\n` + each text part.
-    func renderHF(_ conversation: Conversation, addGenerationPrompt: Bool) -> String {
-        var text = ""
+    func hf(_ conversation: Conversation, addGenerationPrompt: Bool) -> [Segment] {
+        var segments: [Segment] = []
         for message in conversation.messages {
-            text += "<|im_start|>\(message.role.rawValue)\n"
-            text += String(repeating: PromptTemplate.imageMarker, count: message.images.count)
-            for case .text(let t) in message.content { text += "\n" + t }
-            text += "<|im_end|>\n"
+            segments.append(.template("<|im_start|>\(message.role.rawValue)\n"))
+            segments += Array(repeating: .image, count: message.images.count)
+            for case .text(let t) in message.content { segments += [.template("\n"), .content(t)] }
+            segments.append(.template("<|im_end|>\n"))
         }
-        if addGenerationPrompt { text += "<|im_start|>assistant\n" }
-        return text
+        if addGenerationPrompt { segments.append(.template("<|im_start|>assistant\n")) }
+        return segments
     }
 
     /// ChatML with every image where it stands in the content.
-    func renderInterleaved(_ conversation: Conversation, addGenerationPrompt: Bool) -> String {
-        var text = ""
+    func interleaved(_ conversation: Conversation, addGenerationPrompt: Bool) -> [Segment] {
+        var segments: [Segment] = []
         for message in conversation.messages {
-            text += "<|im_start|>\(message.role.rawValue)\n\(message.markedText)<|im_end|>\n"
+            segments.append(.template("<|im_start|>\(message.role.rawValue)\n"))
+            for part in message.content {
+                switch part {
+                case .text(let t): segments.append(.content(t))
+                case .image: segments.append(.image)
+                case .views(let views): segments += Array(repeating: .image, count: views.count)
+                case .video: break
+                }
+            }
+            segments.append(.template("<|im_end|>\n"))
         }
-        if addGenerationPrompt { text += "<|im_start|>assistant\n" }
-        return text
+        if addGenerationPrompt { segments.append(.template("<|im_start|>assistant\n")) }
+        return segments
+    }
+
+    /// Tokenizes `segments` into `chunks`; returns the rendered text (an `<image>` for each image). With `.parsed`
+    /// text, each run of text between images is tokenized whole, as a tokenizer given the template's output does;
+    /// with `.plain` text, the template's pieces are tokenized with special tokens and the conversation's without.
+    func encode(_ segments: [Segment], _ text: TextTokens, into chunks: inout ChunkBuilder) -> String {
+        var rendered = "", run: [Segment] = []
+        func flush() {
+            switch text {
+            case .parsed: chunks.append(tokenizer.encode(run.map(\.text).joined()))
+            case .plain:
+                for piece in run {
+                    if case .content(let t) = piece { chunks.append(tokenizer.encode(t, parseSpecialTokens: false)) }
+                    else { chunks.append(tokenizer.encode(piece.text)) }
+                }
+            }
+            run = []
+        }
+        for segment in segments {
+            rendered += segment.text
+            if case .image = segment {
+                flush()
+                chunks.appendImage()
+            } else if case .template(let t) = segment, case .template(let previous)? = run.last {
+                run[run.count - 1] = .template(previous + t)
+            } else {
+                run.append(segment)
+            }
+        }
+        flush()
+        return rendered
     }
 
     /// The original LLaVA-NeXT `preprocess_qwen` of `llava/eval/model_vqa.py`: the system block, then each turn
     /// tokenized piecewise around its images, with a `\n` token after every image.
-    func renderLlava(_ conversation: Conversation, addGenerationPrompt: Bool, into chunks: inout ChunkBuilder) -> String {
+    func renderLlava(_ conversation: Conversation, addGenerationPrompt: Bool, text: TextTokens, into chunks: inout ChunkBuilder) -> String {
+        let parse = text == .parsed
         let newline = tokenizer.encode("\n")
         let imStart = tokenizer.encode("<|im_start|>"), imEnd = tokenizer.encode("<|im_end|>")
         let system = conversation.messages.first { $0.role == .system }?.plainText ?? ChatML.defaultSystemPrompt
-        var text = "<|im_start|>system\n\(system)<|im_end|>\n"
-        chunks.append(imStart + tokenizer.encode("system") + newline + tokenizer.encode(system) + imEnd + newline)
+        var rendered = "<|im_start|>system\n\(system)<|im_end|>\n"
+        chunks.append(imStart + tokenizer.encode("system") + newline + tokenizer.encode(system, parseSpecialTokens: parse) + imEnd + newline)
         for message in conversation.messages where message.role != .system {
-            text += "<|im_start|>\(message.role.rawValue)\n"
+            rendered += "<|im_start|>\(message.role.rawValue)\n"
             chunks.append(tokenizer.encode("<|im_start|>\(message.role.rawValue)") + newline)
-            let pieces = message.markedText.components(separatedBy: PromptTemplate.imageMarker)
-            for (i, piece) in pieces.enumerated() {
-                text += piece
-                chunks.append(tokenizer.encode(piece))
-                if i < pieces.count - 1 {
-                    text += PromptTemplate.imageMarker + "\n"
+            var pending = ""
+            for part in message.content {
+                let images: Int
+                switch part {
+                case .text(let t):
+                    pending += t
+                    continue
+                case .image: images = 1
+                case .views(let views): images = views.count
+                case .video: images = 0
+                }
+                for _ in 0..<images {
+                    rendered += pending + PromptTemplate.imageMarker + "\n"
+                    chunks.append(tokenizer.encode(pending, parseSpecialTokens: parse))
                     chunks.appendImage()
                     chunks.append(newline)
+                    pending = ""
                 }
             }
-            text += "<|im_end|>\n"
-            chunks.append(imEnd + newline)
+            rendered += pending + "<|im_end|>\n"
+            chunks.append(tokenizer.encode(pending, parseSpecialTokens: parse) + imEnd + newline)
         }
         if addGenerationPrompt {
-            text += "<|im_start|>assistant\n"
+            rendered += "<|im_start|>assistant\n"
             chunks.append(tokenizer.encode("<|im_start|>assistant") + newline)
         }
-        return text
+        return rendered
     }
+}
 
-    /// Chunks of `text`, each `<image>` marker taking the next image. The pieces between markers are tokenized
-    /// separately — exactly what a tokenizer with `<image>` as an added token does — so the tokenizer itself need
-    /// not know the marker (the original checkpoints' does not).
-    func encode(_ text: String, into chunks: inout ChunkBuilder) {
-        let pieces = text.components(separatedBy: PromptTemplate.imageMarker)
-        for (i, piece) in pieces.enumerated() {
-            chunks.append(tokenizer.encode(piece))
-            if i < pieces.count - 1 { chunks.appendImage() }
+/// How a conversation's own text (not the template's) is tokenized.
+public enum TextTokens: Sendable, Equatable {
+    /// As transformers tokenizes a chat template's output: special tokens written in the text are parsed (a typed
+    /// `<|im_end|>` ends the turn); `<image>` markers in text are refused (images are parts).
+    case parsed
+    /// Plain text: no special token and no image slot can come from it (what a server must do with users' text).
+    case plain
+}
+
+/// A piece of a rendered conversation: the template's own text, the conversation's text, or an image.
+enum Segment {
+    case template(String)
+    case content(String)
+    case image
+
+    /// The text it renders as.
+    var text: String {
+        switch self {
+        case .template(let t), .content(let t): t
+        case .image: PromptTemplate.imageMarker
         }
     }
 }
@@ -218,18 +290,6 @@ extension Message {
     var plainText: String {
         content.map { if case .text(let t) = $0 { return t } else { return "" } }.joined()
     }
-
-    /// The content as text with an `<image>` marker where each image (and each view) stands.
-    var markedText: String {
-        content.map { part -> String in
-            switch part {
-            case .text(let t): return t
-            case .image: return PromptTemplate.imageMarker
-            case .views(let views): return String(repeating: PromptTemplate.imageMarker, count: views.count)
-            case .video: return ""
-            }
-        }.joined()
-    }
 }
 
 extension PromptRenderer {
@@ -246,7 +306,16 @@ extension PromptRenderer {
         let counts = imageTokenCounts ?? Array(repeating: vision?.tokensPerImage ?? 0, count: images.count)
         precondition(counts.count == images.count, "renderRaw: \(counts.count) token counts for \(images.count) images")
         var chunks = ChunkBuilder(images: images, counts: counts)
-        if vision == nil { chunks.append(tokenizer.encode(text)) } else { encode(text, into: &chunks) }
+        if vision == nil {
+            chunks.append(tokenizer.encode(text))
+        } else {
+            // The markers are the caller's own: the prompt is given verbatim, images where its markers stand.
+            let pieces = text.components(separatedBy: PromptTemplate.imageMarker)
+            for (i, piece) in pieces.enumerated() {
+                chunks.append(tokenizer.encode(piece))
+                if i < pieces.count - 1 { chunks.appendImage() }
+            }
+        }
         return RenderedPrompt(text: text, chunks: chunks.chunks, imageTokenID: vision?.imageTokenID ?? 0)
     }
 }
