@@ -21,9 +21,13 @@ let package = Package(
         .library(name: "LoomPrompt", targets: ["LoomPrompt"]),
         .library(name: "LoomEngine", targets: ["LoomEngine"]),
         .library(name: "LoomKit", targets: ["LoomKit"]),
+        .library(name: "LoomServer", targets: ["LoomServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // System libraries (Debian packages, installed by `make deps`).
@@ -72,10 +76,17 @@ let package = Package(
                 dependencies: ["LoomCore", "LoomCheckpoint", "LoomTokenizers", "LoomMedia", "LoomVideo", "LoomModels",
                                "LoomPrompt", "LoomGeneration", "LoomEngine"],
                 swiftSettings: kernelSettings),
+        // The OpenAI-compatible HTTP server (Hummingbird) over the engine.
+        .target(name: "LoomServer",
+                dependencies: ["LoomCore", "LoomMedia", "LoomModels", "LoomPrompt", "LoomGeneration", "LoomEngine", "LoomKit",
+                               "LoomTokenizers", .product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "Logging", package: "swift-log"),
+                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                swiftSettings: kernelSettings),
         // The `loom` command.
         .executableTarget(name: "LoomCLI",
                           dependencies: ["LoomCore", "LoomCheckpoint", "LoomTokenizers", "LoomMedia", "LoomModels",
-                                         "LoomPrompt", "LoomGeneration", "LoomEngine", "LoomKit", "LoomVideo",
+                                         "LoomPrompt", "LoomGeneration", "LoomEngine", "LoomKit", "LoomServer", "LoomVideo",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: kernelSettings),
 
@@ -92,6 +103,7 @@ let package = Package(
         .testTarget(name: "LoomPromptTests", dependencies: ["LoomPrompt", "LoomTokenizers", "LoomTestSupport"]),
         .testTarget(name: "LoomKitTests", dependencies: ["LoomKit", "LoomTestSupport"]),
         .testTarget(name: "LoomCLITests", dependencies: ["LoomTestSupport"]),
+        .testTarget(name: "LoomServerTests", dependencies: ["LoomServer", "LoomKit", "LoomTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -136,6 +136,13 @@ public final class Tokenizer: @unchecked Sendable {
         StreamingDecoder(tokenizer: self, skipSpecialTokens: skipSpecialTokens)
     }
 
+    /// The raw bytes token `id` stands for (an added token's UTF-8); empty for an unknown id.
+    public func bytes(of id: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        appendBytes(of: id, skipSpecialTokens: false, to: &bytes)
+        return bytes
+    }
+
     func appendBytes(of id: Int, skipSpecialTokens: Bool, to bytes: inout [UInt8]) {
         if skipSpecialTokens && specialTokenIDs.contains(id) { return }
         guard let token = token(for: id) else { return }
