@@ -78,7 +78,9 @@ struct APIError: Error, CustomStringConvertible {
         case let model as ModelError: return .badRequest(model.description, param: "messages")
         case let decoding as DecodingError: return .badRequest("The request body is not valid: \(describe(decoding))")
         case let media as LocalizedError: return .badRequest(media.errorDescription ?? "\(error)", code: "invalid_media", param: "messages")
-        default: return .badRequest("\(error)")
+        default:
+            return APIError(status: .internalServerError, message: "The server failed to answer: \(error)", type: "server_error",
+                            param: nil, code: "server_error")
         }
     }
 

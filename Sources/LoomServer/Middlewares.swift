@@ -24,9 +24,9 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             return answer(APIError(status: error.status, message: "\(error)", type: "invalid_request_error", param: nil, code: nil), request)
         } catch {
-            logger.error("\(request.method) \(request.uri.path) failed: \(error)")
-            return answer(APIError(status: .internalServerError, message: "The server failed to answer: \(error)", type: "server_error",
-                                   param: nil, code: "server_error"), request)
+            let api = APIError.from(error, retryAfter: 1)
+            if api.status == .internalServerError { logger.error("\(request.method) \(request.uri.path) failed: \(error)") }
+            return answer(api, request)
         }
     }
 

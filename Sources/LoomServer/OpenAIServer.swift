@@ -85,7 +85,8 @@ public final class OpenAIServer: Sendable {
 
     func chatCompletions(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let loom = try state.requireReady(retryAfter: configuration.retryAfterSeconds)
-        let body = try await readBody(request)
+        var request = request
+        let body = try await readBody(&request)
         let decoded = try decode(ChatCompletionRequest.self, body)
         try checkModel(decoded.model)
         let prepared = try await prepare { try ChatPreparation(loom: loom, configuration: self.configuration).chat(decoded) }
@@ -96,7 +97,8 @@ public final class OpenAIServer: Sendable {
 
     func completions(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let loom = try state.requireReady(retryAfter: configuration.retryAfterSeconds)
-        let body = try await readBody(request)
+        var request = request
+        let body = try await readBody(&request)
         let decoded = try decode(CompletionRequest.self, body)
         try checkModel(decoded.model)
         let prepared = try await prepare { try ChatPreparation(loom: loom, configuration: self.configuration).completion(decoded) }
@@ -106,11 +108,12 @@ public final class OpenAIServer: Sendable {
     }
 
     /// The body, refused with 413 from its declared length before reading it, or once more than the limit arrived.
-    func readBody(_ request: Request) async throws -> ByteBuffer {
+    /// The request keeps the collected body (and its connection, which tells when the client goes away).
+    func readBody(_ request: inout Request) async throws -> ByteBuffer {
         let limit = configuration.maxBodyBytes
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit { throw APIError.tooLarge(limit: limit) }
         do {
-            return try await request.body.collect(upTo: limit)
+            return try await request.collectBody(upTo: limit)
         } catch is NIOTooManyBytesError {
             throw APIError.tooLarge(limit: limit)
         }
