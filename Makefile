@@ -6,7 +6,11 @@ MODEL ?= Tests/Fixtures/llava/tiny-84
 IMAGES ?= Tests/Fixtures/llava/images/coffee.jpg Tests/Fixtures/llava/images/chelsea.jpg
 PROMPT ?= What differs between <image> and <image>?
 
-.PHONY: deps build release test demo clean fixtures
+# The Python clients the tests drive the server with (a venv of their own, pinned).
+VENV := .venv
+PYTHON_CLIENTS := openai==3.51.0 pytest==9.2.0
+
+.PHONY: deps build release test demo clean fixtures venv
 
 ## deps: install the Debian packages Loom links against (only those missing).
 deps:
@@ -31,9 +35,18 @@ $(TOKENIZER_JSON): $(TOKENIZER_JSON).gz
 	gunzip -kf $<
 	touch $@
 
-## test: build and run every test (unit, reference parity, end-to-end CLI).
-test: deps release fixtures
+## venv: the Python clients of the server tests (openai, pytest), in .venv.
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: Makefile
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q $(PYTHON_CLIENTS)
+	touch $@
+
+## test: build and run every test (unit, reference parity, end-to-end CLI, the server with real clients).
+test: deps release fixtures venv
 	LOOM_BINARY=$$(pwd)/.build/release/loom $(SWIFT) test
+	LOOM_BINARY=$$(pwd)/.build/release/loom $(VENV)/bin/python -m pytest -q Tests/Clients
 
 ## demo: the main job — a multi-image question on real photographs with the bundled tiny model
 ## (its weights are random, so the answer is noise; MODEL=DIR runs real weights, e.g. llava-interleave-qwen-0.5b-hf).
