@@ -1,5 +1,6 @@
 """Hostile and malformed requests get the right 4xx in OpenAI's error shape, and the server keeps serving."""
 import base64
+import time
 import json
 import struct
 import urllib.error
@@ -131,3 +132,25 @@ def test_remote_media_refuses_private_addresses():
 def test_health_needs_no_key(server):
     with urllib.request.urlopen(server.url + "/health", timeout=10) as response:
         assert response.status == 200 and json.loads(response.read()) == {"status": "ok"}
+
+
+def test_sigterm_drains_then_exits():
+    """SIGTERM: a request in flight finishes with its answer, then the process exits cleanly."""
+    import signal
+    import threading
+    draining = Server()
+    try:
+        result = {}
+
+        def long_request():
+            result["answer"] = chat(draining, "Tell a long story", max_tokens=400, temperature=0.8, seed=1)
+        worker = threading.Thread(target=long_request)
+        worker.start()
+        time.sleep(0.3)
+        draining.process.send_signal(signal.SIGTERM)
+        worker.join(timeout=120)
+        status, body = result["answer"]
+        assert status == 200 and body["usage"]["completion_tokens"] > 0
+        assert draining.process.wait(timeout=60) == 0
+    finally:
+        draining.stop()
