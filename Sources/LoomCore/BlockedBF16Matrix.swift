@@ -2,8 +2,9 @@ import Foundation
 import LoomKernels
 
 /// A `[rows, columns]` weight reordered once into oneDNN's blocked bf16 layout (`BA16a64b2a`): the only copy of
-/// the weight kept in bf16 compute mode. Multi-row products run through oneDNN (f32 accumulation, fused bias);
-/// single-row products stream the same blocks with Loom's AVX-512 kernel.
+/// the weight kept in bf16 compute mode. Products of up to ``Linear/rowKernelLimit`` rows (decode) stream the
+/// blocks with Loom's AVX-512 row kernel, every output row bit for bit what that row gives alone; larger products
+/// run through oneDNN (f32 accumulation, fused bias).
 public final class BlockedBF16Matrix: @unchecked Sendable {
     /// Output features (`N`).
     public let rows: Int
@@ -123,6 +124,8 @@ public final class BlockedBF16Matrix: @unchecked Sendable {
     }
 
     /// `out[m, rows] = x[m, columns] · Wᵀ (+ bias)`; activations are rounded to bf16, accumulation is f32.
+    /// Up to ``Linear/rowKernelLimit`` rows run on Loom's row kernel: every output row is bit for bit what that
+    /// row gives alone (`m` = 1), whatever `m` and its place among the rows.
     public func multiply(_ x: UnsafePointer<Float>, rows m: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>) {
         let k = columns
         multiply(bf16Rows: m, bias: bias, into: out) { xb in
@@ -134,19 +137,31 @@ public final class BlockedBF16Matrix: @unchecked Sendable {
 
     /// `out[m, rows] = x · Wᵀ (+ bias)` for `m` rows of bf16 activations that `fill` writes (`m × columns` values,
     /// row after row) into the buffer it is given; accumulation is f32.
+    ///
+    /// Up to ``Linear/rowKernelLimit`` rows (decode steps) run on Loom's AVX-512 row kernel, column blocks split
+    /// across threads, each weight tile read once for all rows, the bias added afterwards: every output row is bit
+    /// for bit what that row gives alone (`m` = 1), whatever `m` and its place among the rows. More rows go through
+    /// oneDNN (fused bias).
     public func multiply(bf16Rows m: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>,
                          fill: (UnsafeMutablePointer<UInt16>) -> Void) {
         let k = columns
-        if m == 1 {
-            let xb = UnsafeMutablePointer<UInt16>.allocate(capacity: paddedColumns)
+        if m <= Linear.rowKernelLimit {
+            let kp = paddedColumns
+            let xb = UnsafeMutablePointer<UInt16>.allocate(capacity: max(m, 1) * kp)
             defer { xb.deallocate() }
             fill(xb)
-            (xb + k).initialize(repeating: 0, count: paddedColumns - k)
-            let n = rows, kp = paddedColumns
-            Parallel.forEachChunk(blockCount, costPerItem: 64 * kp) { range in
-                loom_gemv_bf16_packed(data, Int64(kp), Int64(n), Int64(range.lowerBound), Int64(range.upperBound), xb, out)
+            BlockedBF16Matrix.padRows(xb, rows: m, from: k, to: kp)
+            let n = rows, data = self.data
+            Parallel.forEachChunk(blockCount, costPerItem: 64 * kp * m) { range in
+                loom_gemm_bf16_packed_rows(data, Int64(kp), Int64(n), Int64(range.lowerBound), Int64(range.upperBound),
+                                           xb, Int64(kp), Int64(m), out, Int64(n))
             }
-            if let bias { for j in 0..<n { out[j] += bias[j] } }
+            if let bias {
+                for r in 0..<m {
+                    let row = out + r * n
+                    for j in 0..<n { row[j] += bias[j] }
+                }
+            }
             return
         }
         let xb = UnsafeMutablePointer<UInt16>.allocate(capacity: m * k)
@@ -155,5 +170,14 @@ public final class BlockedBF16Matrix: @unchecked Sendable {
         loom_onednn_set_threads(Int32(Parallel.threadCount))
         let status = loom_packed_matmul(handle, xb, Int64(m), bias, out)
         precondition(status == 0, "oneDNN matmul failed for a [\(m), \(k)] × [\(k), \(rows)] product")
+    }
+
+    /// Spreads `rows` rows of `length` values written one after another at `x` to rows `padded` apart, each
+    /// zero-padded to `padded` values (in place: the buffer holds `rows × padded` values).
+    static func padRows(_ x: UnsafeMutablePointer<UInt16>, rows: Int, from length: Int, to padded: Int) {
+        for r in stride(from: rows - 1, through: 0, by: -1) {
+            if r > 0 { memmove(x + r * padded, x + r * length, length * MemoryLayout<UInt16>.stride) }
+            (x + r * padded + length).initialize(repeating: 0, count: padded - length)
+        }
     }
 }

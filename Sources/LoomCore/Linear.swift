@@ -4,14 +4,24 @@ import CBLAS
 /// (PyTorch `Linear` layout).
 ///
 /// Paths by weight form: dense f32 → OpenBLAS; dense bf16/f16 → widened in row blocks, OpenBLAS (the f32
-/// reference); prepacked bf16 → oneDNN (several rows, fused bias) or the AVX-512 bf16 kernel (one row);
-/// quantised → the int8/int4 kernels (one row), or several rows through oneDNN on a bf16 scratch the weight is
-/// dequantised into (bf16 mode) or dequantised row blocks through OpenBLAS (f32 mode).
+/// reference); prepacked bf16 → the AVX-512 bf16 row kernel (up to ``rowKernelLimit`` rows) or oneDNN (more
+/// rows, fused bias); quantised → the int8/int4 row kernels (up to ``rowKernelLimit`` rows, either compute
+/// dtype), or more rows through oneDNN on a bf16 scratch the weight is dequantised into (bf16 mode) or dequantised
+/// row blocks through OpenBLAS (f32 mode).
+///
+/// On the row kernels every output row is bit for bit what that row gives alone (one row), whatever the number
+/// of rows and the row's place among them: a decode step over several sequences computes what each would alone.
 public enum Linear {
+    /// Most rows a product against a packed bf16 or quantised weight runs on the row kernels (decode steps of up to
+    /// this many sequences), each weight read once for all rows; every output row is bit for bit what that row
+    /// gives alone.
+    public static let rowKernelLimit = 16
+
     /// Rows of a non-f32 weight widened per block before each BLAS call.
     static let widenBlockRows = 256
 
-    /// `x · Wᵀ + bias` for a `[M, K]` input.
+    /// `x · Wᵀ + bias` for a `[M, K]` input. Up to ``rowKernelLimit`` rows against a packed bf16 or quantised
+    /// weight, every output row is bit for bit what that row gives alone.
     public static func apply(_ x: Tensor, _ weight: Weight, bias: [Float]? = nil) -> Tensor {
         precondition(weight.shape.count == 2, "Linear: weight \(weight.name) must be 2-D, is \(weight.shape)")
         let k = weight.shape[1]
@@ -62,15 +72,16 @@ public enum Linear {
         return Tensor(shape: outputShape(inputShape, features: n), data: out)
     }
 
-    /// Writes `x · Wᵀ` (`[rows, N]`) into `out`.
+    /// Writes `x · Wᵀ` (`[rows, N]`) into `out`. Up to ``rowKernelLimit`` rows against a packed bf16 or quantised
+    /// weight, every output row is bit for bit what that row gives alone.
     public static func multiply(_ x: UnsafePointer<Float>, rows m: Int, _ weight: Weight, into out: UnsafeMutablePointer<Float>) {
         let n = weight.shape[0]
         let k = weight.shape[1]
         switch weight.packed {
         case .blockedBF16(let matrix)?:
             return matrix.multiply(x, rows: m, bias: nil, into: out)
-        case .quantized(let matrix, _)? where m == 1:
-            return matrix.multiplyRow(x, into: out)
+        case .quantized(let matrix, _)? where m <= rowKernelLimit:
+            return matrix.multiplyRows(x, rows: m, into: out)
         case .quantized(let matrix, .bf16)?:
             if matrix.multiplyBF16(x, rows: m, into: out) { return }
         default: break

@@ -125,24 +125,35 @@ public final class QuantizedMatrix: @unchecked Sendable {
         }
     }
 
-    /// Single-row product `out[rows] = W · x` (`x`: `columns` floats), both threads streaming disjoint rows.
-    /// `x` is quantised to int8 in the same groups of 32 (one f32 scale each) and every group's dot product is an
-    /// integer one (as llama.cpp's q8_0 activations), scaled by both groups' scales.
-    public func multiplyRow(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        let kp = paddedColumns
-        let prepared = UnsafeMutableRawPointer.allocate(byteCount: loom_activation_bytes(Int32(bits.rawValue), Int64(kp)), alignment: 64)
+    /// Product of a few rows (decode) `out[m, rows] = x[m, columns] · Wᵀ`, `m` ≤ ``Linear/rowKernelLimit``:
+    /// both threads stream disjoint weight rows, each read once for all `m` rows. Every row of `x` is quantised
+    /// to int8 in the same groups of 32 (one f32 scale each) and every group's dot product is an integer one (as
+    /// llama.cpp's q8_0 activations), scaled by both groups' scales. Every output row is bit for bit what that
+    /// row gives alone (`m` = 1), whatever `m` and its place among the rows.
+    public func multiplyRows(_ x: UnsafePointer<Float>, rows m: Int, into out: UnsafeMutablePointer<Float>) {
+        precondition(m <= Linear.rowKernelLimit, "QuantizedMatrix: \(m) rows is more than the row kernels take")
+        let k = columns, kp = paddedColumns, n = rows, bitCount = Int32(bits.rawValue)
+        let stride = loom_activation_bytes(bitCount, Int64(kp))
+        let prepared = UnsafeMutableRawPointer.allocate(byteCount: max(m, 1) * stride, alignment: 64)
         defer { prepared.deallocate() }
-        loom_prepare_activation(Int32(bits.rawValue), x, Int64(columns), Int64(kp), prepared)
+        Parallel.forEachChunk(m, costPerItem: kp * 4) { range in
+            for a in range { loom_prepare_activation(bitCount, x + a * k, Int64(k), Int64(kp), prepared + a * stride) }
+        }
         let values = self.values, scales = self.scales, bits = self.bits
-        Parallel.forEachChunk(rows, costPerItem: kp) { range in
+        Parallel.forEachChunk(rows, costPerItem: kp * m) { range in
             switch bits {
             case .int8:
-                loom_gemv_q8(values.assumingMemoryBound(to: Int8.self), scales, Int64(kp),
-                             Int64(range.lowerBound), Int64(range.upperBound), prepared, out)
+                loom_gemm_q8_rows(values.assumingMemoryBound(to: Int8.self), scales, Int64(kp),
+                                  Int64(range.lowerBound), Int64(range.upperBound), prepared, Int64(m), out, Int64(n))
             case .int4:
-                loom_gemv_q4(values.assumingMemoryBound(to: UInt8.self), scales, Int64(kp),
-                             Int64(range.lowerBound), Int64(range.upperBound), prepared, out)
+                loom_gemm_q4_rows(values.assumingMemoryBound(to: UInt8.self), scales, Int64(kp),
+                                  Int64(range.lowerBound), Int64(range.upperBound), prepared, Int64(m), out, Int64(n))
             }
         }
+    }
+
+    /// Single-row product `out[rows] = W · x` (`x`: `columns` floats): ``multiplyRows(_:rows:into:)`` with one row.
+    public func multiplyRow(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        multiplyRows(x, rows: 1, into: out)
     }
 }

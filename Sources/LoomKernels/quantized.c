@@ -74,8 +74,8 @@ void loom_dequantize_q4(const uint8_t *q, const uint16_t *scales, int64_t k, int
     }
 }
 
-/* ---- Single-row products (decode) ----
- * The activation row is quantised once per product to int8 in the same groups of 32 (f32 scale max|x|/127), and
+/* ---- Products of activation rows (decode) ----
+ * Each activation row is quantised once per product to int8 in the same groups of 32 (f32 scale max|x|/127), and
  * every group's integer dot product runs on vpdpbusd (u8 × s8): for int8 weights as |x| × (w · sign x), for int4
  * weights as (w + 8) × x minus 8·Σx, which is folded into the accumulator's start value. */
 
@@ -86,10 +86,12 @@ static int64_t q4_chunks(int64_t k_padded) { return (k_padded + Q4_CHUNK - 1) / 
 
 /* Scratch layouts (64-byte aligned pieces):
  * int8: |x| bytes [chunks·64], sign masks u64 [chunks], x scales f32 [chunks·2].
- * int4: x low halves [chunks·64], x high halves [chunks·64], start values i32 [chunks·16], x scales f32 [chunks·4]. */
+ * int4: x low halves [chunks·64], x high halves [chunks·64], start values i32 [chunks·16], x scales f32 [chunks·4];
+ * the whole rounded up to 64 bytes, so that activations laid out one after another stay aligned. */
 size_t loom_activation_bytes(int bits, int64_t k_padded) {
-    if (bits == 8) return (size_t)q8_chunks(k_padded) * (64 + 8 + 8);
-    return (size_t)q4_chunks(k_padded) * (64 + 64 + 64 + 16);
+    const size_t bytes = bits == 8 ? (size_t)q8_chunks(k_padded) * (64 + 8 + 8)
+                                   : (size_t)q4_chunks(k_padded) * (64 + 64 + 64 + 16);
+    return (bytes + 63) / 64 * 64;
 }
 
 /* x (`k` floats, zeros up to `k_padded`) in groups of 32 → int8 values and one f32 scale per group (zero groups
@@ -208,126 +210,196 @@ void loom_prepare_activation(int bits, const float *x, int64_t k, int64_t k_padd
     prepare_activation_portable(bits, x, k, k_padded, scratch);
 }
 
-#if LOOM_X86
-LOOM_AVX512 static void gemv_q8_avx512(const int8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin,
-                                       int64_t row_end, const void *prepared, float *y) {
-    const int64_t groups = k_padded / G, chunks = q8_chunks(k_padded);
-    const uint8_t *magnitude = prepared;
+/* Where the pieces of prepared activations lie (see loom_activation_bytes). */
+typedef struct { const uint8_t *magnitude; const uint64_t *negative; const float *sx; } q8_activation;
+typedef struct { const int8_t *low, *high; const int32_t *start; const float *sx; } q4_activation;
+
+static q8_activation q8_activation_at(const void *prepared, int64_t k_padded, int64_t index) {
+    const int64_t chunks = q8_chunks(k_padded);
+    const uint8_t *magnitude = (const uint8_t *)prepared + index * loom_activation_bytes(8, k_padded);
     const uint64_t *negative = (const uint64_t *)(magnitude + chunks * 64);
-    const float *sx = (const float *)(negative + chunks);
+    return (q8_activation){magnitude, negative, (const float *)(negative + chunks)};
+}
+
+static q4_activation q4_activation_at(const void *prepared, int64_t k_padded, int64_t index) {
+    const int64_t chunks = q4_chunks(k_padded);
+    const int8_t *low = (const int8_t *)prepared + index * loom_activation_bytes(4, k_padded), *high = low + chunks * 64;
+    const int32_t *start = (const int32_t *)(high + chunks * 64);
+    return (q4_activation){low, high, start, (const float *)(start + chunks * 16)};
+}
+
+/* Each weight row is multiplied by every activation while it sits in L1, ACTIVATIONS_TOGETHER at a time sharing
+ * the loaded (and for int4 unpacked) weights; each activation keeps its own two sums, exactly as alone. */
+enum { ACTIVATIONS_TOGETHER = 4 };
+
+#if LOOM_X86
+/* `count` (a constant where inlined) activations against one int8 weight row `w` with scales `s`; activation `a`'s
+ * result goes to `y[a · y_stride]`. Chunk `c`'s group products go to sum `c % 2`. */
+LOOM_AVX512 static inline __attribute__((always_inline)) void q8_row_avx512(
+    const int8_t *w, const uint16_t *s, int64_t k_padded, const q8_activation *x, float *y, int64_t y_stride,
+    const int count) {
+    const int64_t groups = k_padded / G, chunks = q8_chunks(k_padded);
     const __m512i halves = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
     const __m512i zero = _mm512_setzero_si512();
     const __mmask64 tail = (k_padded % 64) ? 0xFFFFFFFFull : ~0ull;
-    for (int64_t r = row_begin; r < row_end; r++) {
-        const int8_t *w = q + r * k_padded;
-        const uint16_t *s = scales + r * groups;
-        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
-        for (int64_t c = 0; c < chunks; c++) {
-            const __mmask64 live = c == chunks - 1 ? tail : ~0ull;
-            __m512i wv = _mm512_maskz_loadu_epi8(live, w + c * 64);
-            wv = _mm512_mask_sub_epi8(wv, negative[c], zero, wv);
-            __m512i d = _mm512_dpbusd_epi32(zero, _mm512_load_si512(magnitude + c * 64), wv);
-            uint32_t pair = (uint32_t)s[2 * c] | (2 * c + 1 < groups ? (uint32_t)s[2 * c + 1] << 16 : 0);
-            __m128 ws = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128((int)pair)), _mm_castpd_ps(_mm_load_sd((const double *)(sx + 2 * c))));
-            __m512 lanes = _mm512_permutexvar_ps(halves, _mm512_castps128_ps512(ws));
-            if (c & 1) a1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), lanes, a1);
-            else a0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), lanes, a0);
+    __m512 even[ACTIVATIONS_TOGETHER], odd[ACTIVATIONS_TOGETHER];
+    for (int a = 0; a < count; a++) even[a] = odd[a] = _mm512_setzero_ps();
+    for (int64_t c = 0; c < chunks; c++) {
+        const __m512i wv = _mm512_maskz_loadu_epi8(c == chunks - 1 ? tail : ~0ull, w + c * 64);
+        const uint32_t pair = (uint32_t)s[2 * c] | (2 * c + 1 < groups ? (uint32_t)s[2 * c + 1] << 16 : 0);
+        const __m128 ws = _mm_cvtph_ps(_mm_cvtsi32_si128((int)pair));
+        for (int a = 0; a < count; a++) {
+            const __m512i signed_w = _mm512_mask_sub_epi8(wv, x[a].negative[c], zero, wv);
+            const __m512i d = _mm512_dpbusd_epi32(zero, _mm512_load_si512(x[a].magnitude + c * 64), signed_w);
+            const __m128 both = _mm_mul_ps(ws, _mm_castpd_ps(_mm_load_sd((const double *)(x[a].sx + 2 * c))));
+            const __m512 lanes = _mm512_permutexvar_ps(halves, _mm512_castps128_ps512(both));
+            if (c & 1) odd[a] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), lanes, odd[a]);
+            else even[a] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), lanes, even[a]);
         }
-        y[r] = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
     }
+    for (int a = 0; a < count; a++) y[a * y_stride] = _mm512_reduce_add_ps(_mm512_add_ps(even[a], odd[a]));
 }
 
-LOOM_AVX512 static void gemv_q4_avx512(const uint8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin,
-                                       int64_t row_end, const void *prepared, float *y) {
+/* The same for an int4 weight row (`k_padded / 2` bytes), the nibbles unpacked once for all `count` activations. */
+LOOM_AVX512 static inline __attribute__((always_inline)) void q4_row_avx512(
+    const uint8_t *w, const uint16_t *s, int64_t k_padded, const q4_activation *x, float *y, int64_t y_stride,
+    const int count) {
     const int64_t groups = k_padded / G, chunks = q4_chunks(k_padded), row_bytes = k_padded / 2;
-    const int8_t *low = prepared, *high = low + chunks * 64;
-    const int32_t *start = (const int32_t *)(high + chunks * 64);
-    const float *sx = (const float *)(start + chunks * 16);
     const __m512i quarters = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
     const __m512i nibble = _mm512_set1_epi8(0x0F);
     const int64_t tail_bytes = row_bytes - (chunks - 1) * 64, tail_groups = groups - (chunks - 1) * 4;
     const __mmask64 tail = tail_bytes >= 64 ? ~0ull : (1ull << tail_bytes) - 1;
     const __mmask8 tail_scales = (__mmask8)((1u << tail_groups) - 1);
-    for (int64_t r = row_begin; r < row_end; r++) {
-        const uint8_t *w = q + r * row_bytes;
-        const uint16_t *s = scales + r * groups;
-        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
-        for (int64_t c = 0; c < chunks; c++) {
-            const int last = c == chunks - 1;
-            __m512i bytes = _mm512_maskz_loadu_epi8(last ? tail : ~0ull, w + c * 64);
-            __m512i lo = _mm512_and_si512(bytes, nibble);
-            __m512i hi = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), nibble);
-            __m512i d = _mm512_dpbusd_epi32(_mm512_load_si512(start + c * 16), lo, _mm512_load_si512(low + c * 64));
-            d = _mm512_dpbusd_epi32(d, hi, _mm512_load_si512(high + c * 64));
-            __m128i raw = _mm_maskz_loadu_epi16(last ? tail_scales : 0xF, s + c * 4);
-            __m128 ws = _mm_mul_ps(_mm_cvtph_ps(raw), _mm_loadu_ps(sx + c * 4));
-            __m512 lanes = _mm512_permutexvar_ps(quarters, _mm512_castps128_ps512(ws));
-            if (c & 1) a1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), lanes, a1);
-            else a0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), lanes, a0);
+    __m512 even[ACTIVATIONS_TOGETHER], odd[ACTIVATIONS_TOGETHER];
+    for (int a = 0; a < count; a++) even[a] = odd[a] = _mm512_setzero_ps();
+    for (int64_t c = 0; c < chunks; c++) {
+        const int last = c == chunks - 1;
+        const __m512i bytes = _mm512_maskz_loadu_epi8(last ? tail : ~0ull, w + c * 64);
+        const __m512i lo = _mm512_and_si512(bytes, nibble);
+        const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), nibble);
+        const __m128 ws = _mm_cvtph_ps(_mm_maskz_loadu_epi16(last ? tail_scales : 0xF, s + c * 4));
+        for (int a = 0; a < count; a++) {
+            __m512i d = _mm512_dpbusd_epi32(_mm512_load_si512(x[a].start + c * 16), lo, _mm512_load_si512(x[a].low + c * 64));
+            d = _mm512_dpbusd_epi32(d, hi, _mm512_load_si512(x[a].high + c * 64));
+            const __m128 both = _mm_mul_ps(ws, _mm_loadu_ps(x[a].sx + c * 4));
+            const __m512 lanes = _mm512_permutexvar_ps(quarters, _mm512_castps128_ps512(both));
+            if (c & 1) odd[a] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), lanes, odd[a]);
+            else even[a] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), lanes, even[a]);
         }
-        y[r] = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+    }
+    for (int a = 0; a < count; a++) y[a * y_stride] = _mm512_reduce_add_ps(_mm512_add_ps(even[a], odd[a]));
+}
+
+LOOM_AVX512 static void rows_q8_avx512(const int8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin,
+                                       int64_t row_end, const void *prepared, int64_t m, float *y, int64_t y_stride) {
+    const int64_t groups = k_padded / G;
+    for (int64_t r = row_begin; r < row_end; r++) {
+        const int8_t *w = q + r * k_padded;
+        const uint16_t *s = scales + r * groups;
+        int64_t a = 0;
+        for (; a + ACTIVATIONS_TOGETHER <= m; a += ACTIVATIONS_TOGETHER) {
+            q8_activation x[ACTIVATIONS_TOGETHER];
+            for (int i = 0; i < ACTIVATIONS_TOGETHER; i++) x[i] = q8_activation_at(prepared, k_padded, a + i);
+            q8_row_avx512(w, s, k_padded, x, y + a * y_stride + r, y_stride, ACTIVATIONS_TOGETHER);
+        }
+        for (; a < m; a++) {
+            const q8_activation x = q8_activation_at(prepared, k_padded, a);
+            q8_row_avx512(w, s, k_padded, &x, y + a * y_stride + r, y_stride, 1);
+        }
+    }
+}
+
+LOOM_AVX512 static void rows_q4_avx512(const uint8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin,
+                                       int64_t row_end, const void *prepared, int64_t m, float *y, int64_t y_stride) {
+    const int64_t groups = k_padded / G;
+    for (int64_t r = row_begin; r < row_end; r++) {
+        const uint8_t *w = q + r * (k_padded / 2);
+        const uint16_t *s = scales + r * groups;
+        int64_t a = 0;
+        for (; a + ACTIVATIONS_TOGETHER <= m; a += ACTIVATIONS_TOGETHER) {
+            q4_activation x[ACTIVATIONS_TOGETHER];
+            for (int i = 0; i < ACTIVATIONS_TOGETHER; i++) x[i] = q4_activation_at(prepared, k_padded, a + i);
+            q4_row_avx512(w, s, k_padded, x, y + a * y_stride + r, y_stride, ACTIVATIONS_TOGETHER);
+        }
+        for (; a < m; a++) {
+            const q4_activation x = q4_activation_at(prepared, k_padded, a);
+            q4_row_avx512(w, s, k_padded, &x, y + a * y_stride + r, y_stride, 1);
+        }
     }
 }
 #endif
 
 /* Portable versions compute exactly the same integer dot products per group. */
-static void gemv_q8_portable(const int8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin,
-                             int64_t row_end, const void *prepared, float *y) {
-    const int64_t groups = k_padded / G, chunks = q8_chunks(k_padded);
-    const uint8_t *magnitude = prepared;
-    const uint64_t *negative = (const uint64_t *)(magnitude + chunks * 64);
-    const float *sx = (const float *)(negative + chunks);
-    for (int64_t r = row_begin; r < row_end; r++) {
-        float total = 0;
-        for (int64_t g = 0; g < groups; g++) {
-            int32_t dot = 0;
-            for (int i = 0; i < G; i++) {
-                int64_t at = g * G + i;
-                int x = (negative[at / 64] >> (at % 64)) & 1 ? -magnitude[at] : magnitude[at];
-                dot += x * q[r * k_padded + at];
-            }
-            total += (float)dot * (loom_f16_to_f32(scales[r * groups + g]) * sx[g]);
+static float q8_row_portable(const int8_t *w, const uint16_t *s, int64_t k_padded, q8_activation x) {
+    float total = 0;
+    for (int64_t g = 0; g < k_padded / G; g++) {
+        int32_t dot = 0;
+        for (int i = 0; i < G; i++) {
+            const int64_t at = g * G + i;
+            const int value = (x.negative[at / 64] >> (at % 64)) & 1 ? -x.magnitude[at] : x.magnitude[at];
+            dot += value * w[at];
         }
-        y[r] = total;
+        total += (float)dot * (loom_f16_to_f32(s[g]) * x.sx[g]);
     }
+    return total;
 }
 
-static void gemv_q4_portable(const uint8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin,
-                             int64_t row_end, const void *prepared, float *y) {
-    const int64_t groups = k_padded / G, chunks = q4_chunks(k_padded);
-    const int8_t *low = prepared, *high = low + chunks * 64;
-    const float *sx = (const float *)(high + chunks * 64 + chunks * 64);
-    for (int64_t r = row_begin; r < row_end; r++) {
-        float total = 0;
-        for (int64_t g = 0; g < groups; g++) {
-            const uint8_t *bytes = q + r * (k_padded / 2) + g * (G / 2);
-            const int8_t *xl = low + (g / 4) * 64 + (g % 4) * 16, *xh = high + (g / 4) * 64 + (g % 4) * 16;
-            int32_t dot = 0;
-            for (int i = 0; i < G / 2; i++) dot += ((bytes[i] & 0xF) - 8) * xl[i] + ((bytes[i] >> 4) - 8) * xh[i];
-            total += (float)dot * (loom_f16_to_f32(scales[r * groups + g]) * sx[g]);
-        }
-        y[r] = total;
+static float q4_row_portable(const uint8_t *w, const uint16_t *s, int64_t k_padded, q4_activation x) {
+    float total = 0;
+    for (int64_t g = 0; g < k_padded / G; g++) {
+        const uint8_t *bytes = w + g * (G / 2);
+        const int8_t *xl = x.low + (g / 4) * 64 + (g % 4) * 16, *xh = x.high + (g / 4) * 64 + (g % 4) * 16;
+        int32_t dot = 0;
+        for (int i = 0; i < G / 2; i++) dot += ((bytes[i] & 0xF) - 8) * xl[i] + ((bytes[i] >> 4) - 8) * xh[i];
+        total += (float)dot * (loom_f16_to_f32(s[g]) * x.sx[g]);
     }
+    return total;
+}
+
+static void rows_q8_portable(const int8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin,
+                             int64_t row_end, const void *prepared, int64_t m, float *y, int64_t y_stride) {
+    for (int64_t r = row_begin; r < row_end; r++)
+        for (int64_t a = 0; a < m; a++)
+            y[a * y_stride + r] = q8_row_portable(q + r * k_padded, scales + r * (k_padded / G), k_padded,
+                                                  q8_activation_at(prepared, k_padded, a));
+}
+
+static void rows_q4_portable(const uint8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin,
+                             int64_t row_end, const void *prepared, int64_t m, float *y, int64_t y_stride) {
+    for (int64_t r = row_begin; r < row_end; r++)
+        for (int64_t a = 0; a < m; a++)
+            y[a * y_stride + r] = q4_row_portable(q + r * (k_padded / 2), scales + r * (k_padded / G), k_padded,
+                                                  q4_activation_at(prepared, k_padded, a));
+}
+
+void loom_gemm_q8_rows(const int8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin,
+                       int64_t row_end, const void *prepared, int64_t m, float *y, int64_t y_stride) {
+#if LOOM_X86
+    if (loom_cpu_has_avx512_bf16()) {
+        rows_q8_avx512(q, scales, k_padded, row_begin, row_end, prepared, m, y, y_stride);
+        return;
+    }
+#endif
+    rows_q8_portable(q, scales, k_padded, row_begin, row_end, prepared, m, y, y_stride);
+}
+
+void loom_gemm_q4_rows(const uint8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin,
+                       int64_t row_end, const void *prepared, int64_t m, float *y, int64_t y_stride) {
+#if LOOM_X86
+    if (loom_cpu_has_avx512_bf16()) {
+        rows_q4_avx512(q, scales, k_padded, row_begin, row_end, prepared, m, y, y_stride);
+        return;
+    }
+#endif
+    rows_q4_portable(q, scales, k_padded, row_begin, row_end, prepared, m, y, y_stride);
 }
 
 void loom_gemv_q8(const int8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin, int64_t row_end,
                   const void *prepared, float *y) {
-#if LOOM_X86
-    if (loom_cpu_has_avx512_bf16()) {
-        gemv_q8_avx512(q, scales, k_padded, row_begin, row_end, prepared, y);
-        return;
-    }
-#endif
-    gemv_q8_portable(q, scales, k_padded, row_begin, row_end, prepared, y);
+    loom_gemm_q8_rows(q, scales, k_padded, row_begin, row_end, prepared, 1, y, 0);
 }
 
 void loom_gemv_q4(const uint8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin, int64_t row_end,
                   const void *prepared, float *y) {
-#if LOOM_X86
-    if (loom_cpu_has_avx512_bf16()) {
-        gemv_q4_avx512(q, scales, k_padded, row_begin, row_end, prepared, y);
-        return;
-    }
-#endif
-    gemv_q4_portable(q, scales, k_padded, row_begin, row_end, prepared, y);
+    loom_gemm_q4_rows(q, scales, k_padded, row_begin, row_end, prepared, 1, y, 0);
 }

@@ -86,19 +86,32 @@ void loom_onednn_set_threads(int threads);
  */
 int loom_packed_matmul(loom_packed_matrix *matrix, const uint16_t *x, int64_t m, const float *bias, float *y);
 
-/* ---- Single-row products (decode) ------------------------------------------------------------------------- */
+/* ---- Products of single rows and of a few rows (decode) --------------------------------------------------- */
 
 /**
  * `y[j] = Σ_i x[i] · W[j, i]` for the columns of blocks `[block_begin, block_end)` of a packed weight
  * (64 outputs per block; outputs past `n` are skipped). `x` is bf16, `k_padded` long, zero-padded.
+ * The same as ``loom_gemm_bf16_packed_rows`` with one row.
  */
 void loom_gemv_bf16_packed(const uint16_t *packed, int64_t k_padded, int64_t n, int64_t block_begin,
                            int64_t block_end, const uint16_t *x, float *y);
+/**
+ * ``loom_gemv_bf16_packed`` for `m` rows at once: row `r` of bf16 activations at `x + r · x_stride` (each
+ * `k_padded` long, zero-padded), its outputs at `y + r · y_stride`. Each weight tile is read once for all rows.
+ * Every output row is bit for bit what ``loom_gemv_bf16_packed`` gives for that row alone, whatever `m` and the
+ * row's place (the same sums in the same order, on the AVX-512 and on the portable path).
+ */
+void loom_gemm_bf16_packed_rows(const uint16_t *packed, int64_t k_padded, int64_t n, int64_t block_begin,
+                                int64_t block_end, const uint16_t *x, int64_t x_stride, int64_t m, float *y,
+                                int64_t y_stride);
 
 /** Elements per quantisation group (one f16 scale each). */
 enum { LOOM_QUANT_GROUP = 32 };
 
-/** Bytes of scratch ``loom_prepare_activation`` fills for a `k_padded`-long row and `bits` (8 or 4) weights. */
+/**
+ * Bytes of scratch ``loom_prepare_activation`` fills for a `k_padded`-long row and `bits` (8 or 4) weights: a
+ * multiple of 64, so that activations prepared one after another from a 64-byte aligned start stay aligned.
+ */
 size_t loom_activation_bytes(int bits, int64_t k_padded);
 /**
  * Quantises the activation row `x` (`k` floats, taken as zeros up to `k_padded`) to int8 in groups of 32 (f32
@@ -121,6 +134,18 @@ void loom_gemv_q8(const int8_t *q, const uint16_t *scales, int64_t k_padded, int
  */
 void loom_gemv_q4(const uint8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin, int64_t row_end,
                   const void *prepared, float *y);
+
+/**
+ * ``loom_gemv_q8`` for `m` activations at once: activation `a` prepared (for 8 bits) at
+ * `prepared + a · loom_activation_bytes(8, k_padded)` bytes (64-byte aligned), its outputs at `y + a · y_stride`.
+ * Each weight row is read once for all activations. Every output row is bit for bit what ``loom_gemv_q8`` gives
+ * for that activation alone, whatever `m` and its place (on the AVX-512 and on the portable path).
+ */
+void loom_gemm_q8_rows(const int8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin,
+                       int64_t row_end, const void *prepared, int64_t m, float *y, int64_t y_stride);
+/** ``loom_gemv_q4`` for `m` activations at once, laid out and bit-identical per row as ``loom_gemm_q8_rows``. */
+void loom_gemm_q4_rows(const uint8_t *q, const uint16_t *scales, int64_t k_padded, int64_t row_begin,
+                       int64_t row_end, const void *prepared, int64_t m, float *y, int64_t y_stride);
 
 /** Quantises `rows` rows of `k` floats (row stride `k`) to int8 groups (`q`: `[rows, k_padded]`). */
 void loom_quantize_q8(const float *w, int64_t rows, int64_t k, int64_t k_padded, int8_t *q, uint16_t *scales);
