@@ -233,31 +233,80 @@ static q4_activation q4_activation_at(const void *prepared, int64_t k_padded, in
 enum { ACTIVATIONS_TOGETHER = 4 };
 
 #if LOOM_X86
+/* Scale products (weight scale × activation scale) of 16 groups from group `g0` for `count` activations, in the
+ * f32 that the single-row kernel multiplies them to (groups past `groups` give 0). */
+LOOM_AVX512 static inline __attribute__((always_inline)) void group_scales_avx512(
+    const uint16_t *s, const float *const *sx, int64_t g0, int64_t groups, __m512 *products, const int count) {
+    const __mmask16 live = groups - g0 >= 16 ? 0xFFFF : (__mmask16)((1u << (groups - g0)) - 1);
+    const __m512 ws = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(live, s + g0));
+    for (int a = 0; a < count; a++) products[a] = _mm512_mul_ps(ws, _mm512_maskz_loadu_ps(live, sx[a] + g0));
+}
+
+/* Chunk `c` of an int8 weight row (`wv`, 64 values) for `count` activations into `sums`: per activation the
+ * integer dot products of its two groups (lanes 0-7 and 8-15) times the lanes of `products` that `index` picks. */
+LOOM_AVX512 static inline __attribute__((always_inline)) void q8_chunk_avx512(
+    __m512i wv, int64_t c, const q8_activation *x, const __m512 *products, __m512i index, __m512 *sums,
+    const int count) {
+    const __m512i zero = _mm512_setzero_si512();
+    for (int a = 0; a < count; a++) {
+        const __m512i signed_w = _mm512_mask_sub_epi8(wv, x[a].negative[c], zero, wv);
+        const __m512i d = _mm512_dpbusd_epi32(zero, _mm512_load_si512(x[a].magnitude + c * 64), signed_w);
+        sums[a] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_permutexvar_ps(index, products[a]), sums[a]);
+    }
+}
+
 /* `count` (a constant where inlined) activations against one int8 weight row `w` with scales `s`; activation `a`'s
- * result goes to `y[a · y_stride]`. Chunk `c`'s group products go to sum `c % 2`. */
+ * result goes to `y[a · y_stride]`. Chunk `c`'s group products go to the even or odd sums by its parity, as alone. */
 LOOM_AVX512 static inline __attribute__((always_inline)) void q8_row_avx512(
     const int8_t *w, const uint16_t *s, int64_t k_padded, const q8_activation *x, float *y, int64_t y_stride,
     const int count) {
     const int64_t groups = k_padded / G, chunks = q8_chunks(k_padded);
     const __m512i halves = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-    const __m512i zero = _mm512_setzero_si512();
     const __mmask64 tail = (k_padded % 64) ? 0xFFFFFFFFull : ~0ull;
-    __m512 even[ACTIVATIONS_TOGETHER], odd[ACTIVATIONS_TOGETHER];
-    for (int a = 0; a < count; a++) even[a] = odd[a] = _mm512_setzero_ps();
-    for (int64_t c = 0; c < chunks; c++) {
-        const __m512i wv = _mm512_maskz_loadu_epi8(c == chunks - 1 ? tail : ~0ull, w + c * 64);
-        const uint32_t pair = (uint32_t)s[2 * c] | (2 * c + 1 < groups ? (uint32_t)s[2 * c + 1] << 16 : 0);
-        const __m128 ws = _mm_cvtph_ps(_mm_cvtsi32_si128((int)pair));
-        for (int a = 0; a < count; a++) {
-            const __m512i signed_w = _mm512_mask_sub_epi8(wv, x[a].negative[c], zero, wv);
-            const __m512i d = _mm512_dpbusd_epi32(zero, _mm512_load_si512(x[a].magnitude + c * 64), signed_w);
-            const __m128 both = _mm_mul_ps(ws, _mm_castpd_ps(_mm_load_sd((const double *)(x[a].sx + 2 * c))));
-            const __m512 lanes = _mm512_permutexvar_ps(halves, _mm512_castps128_ps512(both));
-            if (c & 1) odd[a] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), lanes, odd[a]);
-            else even[a] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), lanes, even[a]);
+    const float *sx[ACTIVATIONS_TOGETHER];
+    __m512 even[ACTIVATIONS_TOGETHER], odd[ACTIVATIONS_TOGETHER], products[ACTIVATIONS_TOGETHER];
+    for (int a = 0; a < count; a++) {
+        even[a] = odd[a] = _mm512_setzero_ps();
+        sx[a] = x[a].sx;
+    }
+    for (int64_t c0 = 0; c0 < chunks; c0 += 8) {
+        group_scales_avx512(s, sx, 2 * c0, groups, products, count);
+        const int64_t c1 = c0 + 8 < chunks ? c0 + 8 : chunks;
+        __m512i index = halves;
+        const __m512i step = _mm512_set1_epi32(2);
+        int64_t c = c0;
+        for (; c + 2 <= c1; c += 2) {
+            const __m512i w0 = _mm512_loadu_si512(w + c * 64);
+            const __m512i w1 = _mm512_maskz_loadu_epi8(c + 1 == chunks - 1 ? tail : ~0ull, w + (c + 1) * 64);
+            q8_chunk_avx512(w0, c, x, products, index, even, count);
+            index = _mm512_add_epi32(index, step);
+            q8_chunk_avx512(w1, c + 1, x, products, index, odd, count);
+            index = _mm512_add_epi32(index, step);
         }
+        if (c < c1) q8_chunk_avx512(_mm512_maskz_loadu_epi8(tail, w + c * 64), c, x, products, index, even, count);
     }
     for (int a = 0; a < count; a++) y[a * y_stride] = _mm512_reduce_add_ps(_mm512_add_ps(even[a], odd[a]));
+}
+
+/* Chunk `c` of an int4 weight row (`lo` / `hi`: the 128 values' low and high nibbles) for `count` activations. */
+LOOM_AVX512 static inline __attribute__((always_inline)) void q4_chunk_avx512(
+    __m512i lo, __m512i hi, int64_t c, const q4_activation *x, const __m512 *products, __m512i index, __m512 *sums,
+    const int count) {
+    for (int a = 0; a < count; a++) {
+        __m512i d = _mm512_dpbusd_epi32(_mm512_load_si512(x[a].start + c * 16), lo, _mm512_load_si512(x[a].low + c * 64));
+        d = _mm512_dpbusd_epi32(d, hi, _mm512_load_si512(x[a].high + c * 64));
+        sums[a] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_permutexvar_ps(index, products[a]), sums[a]);
+    }
+}
+
+/* Loads chunk `c` of an int4 weight row (`live` bytes of 64) as low and high nibbles. */
+LOOM_AVX512 static inline __attribute__((always_inline)) void q4_nibbles_avx512(const uint8_t *w, int64_t c,
+                                                                                __mmask64 live, __m512i *lo,
+                                                                                __m512i *hi) {
+    const __m512i nibble = _mm512_set1_epi8(0x0F);
+    const __m512i bytes = _mm512_maskz_loadu_epi8(live, w + c * 64);
+    *lo = _mm512_and_si512(bytes, nibble);
+    *hi = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), nibble);
 }
 
 /* The same for an int4 weight row (`k_padded / 2` bytes), the nibbles unpacked once for all `count` activations. */
@@ -266,25 +315,31 @@ LOOM_AVX512 static inline __attribute__((always_inline)) void q4_row_avx512(
     const int count) {
     const int64_t groups = k_padded / G, chunks = q4_chunks(k_padded), row_bytes = k_padded / 2;
     const __m512i quarters = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
-    const __m512i nibble = _mm512_set1_epi8(0x0F);
-    const int64_t tail_bytes = row_bytes - (chunks - 1) * 64, tail_groups = groups - (chunks - 1) * 4;
+    const int64_t tail_bytes = row_bytes - (chunks - 1) * 64;
     const __mmask64 tail = tail_bytes >= 64 ? ~0ull : (1ull << tail_bytes) - 1;
-    const __mmask8 tail_scales = (__mmask8)((1u << tail_groups) - 1);
-    __m512 even[ACTIVATIONS_TOGETHER], odd[ACTIVATIONS_TOGETHER];
-    for (int a = 0; a < count; a++) even[a] = odd[a] = _mm512_setzero_ps();
-    for (int64_t c = 0; c < chunks; c++) {
-        const int last = c == chunks - 1;
-        const __m512i bytes = _mm512_maskz_loadu_epi8(last ? tail : ~0ull, w + c * 64);
-        const __m512i lo = _mm512_and_si512(bytes, nibble);
-        const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), nibble);
-        const __m128 ws = _mm_cvtph_ps(_mm_maskz_loadu_epi16(last ? tail_scales : 0xF, s + c * 4));
-        for (int a = 0; a < count; a++) {
-            __m512i d = _mm512_dpbusd_epi32(_mm512_load_si512(x[a].start + c * 16), lo, _mm512_load_si512(x[a].low + c * 64));
-            d = _mm512_dpbusd_epi32(d, hi, _mm512_load_si512(x[a].high + c * 64));
-            const __m128 both = _mm_mul_ps(ws, _mm_loadu_ps(x[a].sx + c * 4));
-            const __m512 lanes = _mm512_permutexvar_ps(quarters, _mm512_castps128_ps512(both));
-            if (c & 1) odd[a] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), lanes, odd[a]);
-            else even[a] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), lanes, even[a]);
+    const float *sx[ACTIVATIONS_TOGETHER];
+    __m512 even[ACTIVATIONS_TOGETHER], odd[ACTIVATIONS_TOGETHER], products[ACTIVATIONS_TOGETHER];
+    for (int a = 0; a < count; a++) {
+        even[a] = odd[a] = _mm512_setzero_ps();
+        sx[a] = x[a].sx;
+    }
+    for (int64_t c0 = 0; c0 < chunks; c0 += 4) {
+        group_scales_avx512(s, sx, 4 * c0, groups, products, count);
+        const int64_t c1 = c0 + 4 < chunks ? c0 + 4 : chunks;
+        __m512i index = quarters, lo, hi;
+        const __m512i step = _mm512_set1_epi32(4);
+        int64_t c = c0;
+        for (; c + 2 <= c1; c += 2) {
+            q4_nibbles_avx512(w, c, ~0ull, &lo, &hi);
+            q4_chunk_avx512(lo, hi, c, x, products, index, even, count);
+            index = _mm512_add_epi32(index, step);
+            q4_nibbles_avx512(w, c + 1, c + 1 == chunks - 1 ? tail : ~0ull, &lo, &hi);
+            q4_chunk_avx512(lo, hi, c + 1, x, products, index, odd, count);
+            index = _mm512_add_epi32(index, step);
+        }
+        if (c < c1) {
+            q4_nibbles_avx512(w, c, tail, &lo, &hi);
+            q4_chunk_avx512(lo, hi, c, x, products, index, even, count);
         }
     }
     for (int a = 0; a < count; a++) y[a * y_stride] = _mm512_reduce_add_ps(_mm512_add_ps(even[a], odd[a]));
