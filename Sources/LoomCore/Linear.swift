@@ -9,19 +9,21 @@ import CBLAS
 /// dtype), or more rows through oneDNN on a bf16 scratch the weight is dequantised into (bf16 mode) or dequantised
 /// row blocks through OpenBLAS (f32 mode).
 ///
-/// On the row kernels every output row is bit for bit what that row gives alone (one row), whatever the number
-/// of rows and the row's place among them: a decode step over several sequences computes what each would alone.
+/// Up to ``rowKernelLimit`` rows, every output row is bit for bit what that row gives alone (one row), whatever the
+/// number of rows and the row's place among them, in every form: the row kernels for packed and quantised weights,
+/// and one single-row product per row for dense ones (`sgemv`, or the widening row product), so that a decode step
+/// over several sequences computes what each would alone.
 public enum Linear {
-    /// Most rows a product against a packed bf16 or quantised weight runs on the row kernels (decode steps of up to
-    /// this many sequences), each weight read once for all rows; every output row is bit for bit what that row
+    /// Most rows a product runs as single-row products (decode steps of up to this many sequences): packed bf16 and
+    /// quantised weights on the row kernels, read once for all rows; every output row is bit for bit what that row
     /// gives alone.
     public static let rowKernelLimit = 16
 
     /// Rows of a non-f32 weight widened per block before each BLAS call.
     static let widenBlockRows = 256
 
-    /// `x · Wᵀ + bias` for a `[M, K]` input. Up to ``rowKernelLimit`` rows against a packed bf16 or quantised
-    /// weight, every output row is bit for bit what that row gives alone.
+    /// `x · Wᵀ + bias` for a `[M, K]` input. Up to ``rowKernelLimit`` rows, every output row is bit for bit what that
+    /// row gives alone.
     public static func apply(_ x: Tensor, _ weight: Weight, bias: [Float]? = nil) -> Tensor {
         precondition(weight.shape.count == 2, "Linear: weight \(weight.name) must be 2-D, is \(weight.shape)")
         let k = weight.shape[1]
@@ -72,8 +74,8 @@ public enum Linear {
         return Tensor(shape: outputShape(inputShape, features: n), data: out)
     }
 
-    /// Writes `x · Wᵀ` (`[rows, N]`) into `out`. Up to ``rowKernelLimit`` rows against a packed bf16 or quantised
-    /// weight, every output row is bit for bit what that row gives alone.
+    /// Writes `x · Wᵀ` (`[rows, N]`) into `out`. Up to ``rowKernelLimit`` rows, every output row is bit for bit what
+    /// that row gives alone.
     public static func multiply(_ x: UnsafePointer<Float>, rows m: Int, _ weight: Weight, into out: UnsafeMutablePointer<Float>) {
         let n = weight.shape[0]
         let k = weight.shape[1]
@@ -87,16 +89,18 @@ public enum Linear {
         default: break
         }
         if let w = weight.f32Pointer {
-            if m == 1 {
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), 1, w, Int32(k), x, 1, 0, out, 1)
+            if m <= rowKernelLimit {
+                for r in 0..<m {
+                    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), 1, w, Int32(k), x + r * k, 1, 0, out + r * n, 1)
+                }
             } else {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
                             1, x, Int32(k), w, Int32(k), 0, out, Int32(n))
             }
             return
         }
-        if m == 1 && weight.packed == nil {
-            rowTimesWidened(x, weight, into: out)
+        if m <= rowKernelLimit && weight.packed == nil {
+            for r in 0..<m { rowTimesWidened(x + r * k, weight, into: out + r * n) }
             return
         }
         let block = widenBlockRows

@@ -22,9 +22,9 @@ public final class Engine: @unchecked Sendable {
     public let configuration: EngineConfiguration
     /// Projected features of images already encoded.
     public let featureCache: ImageFeatureCache
-    /// Sequences whose decode rows run through one product together (the row kernels' batch limit, within which
-    /// every row's result is the same whatever the batch).
-    public static let decodeGroupRows = 16
+    /// Sequences whose decode rows run through one product together: the row products' limit, within which every
+    /// row's result is the same whatever the batch.
+    public static let decodeGroupRows = Linear.rowKernelLimit
 
     private let condition = NSCondition()
     // Guarded by `condition`:

@@ -1,8 +1,15 @@
 import Foundation
 
+/// What both completion routes' bodies have.
+protocol CompletionBody: Decodable, Sendable {
+    var model: String { get }
+    var stream: Bool? { get }
+    var streamOptions: StreamOptions? { get }
+}
+
 /// `POST /v1/chat/completions`. Unknown fields are ignored (clients send extras); Loom's own extensions start with
 /// `loom_`.
-struct ChatCompletionRequest: Decodable {
+struct ChatCompletionRequest: CompletionBody {
     var model: String
     var messages: [ChatMessage]
     var maxTokens: Int?
@@ -34,7 +41,7 @@ struct ChatCompletionRequest: Decodable {
 }
 
 /// `POST /v1/completions` (a text prompt, given verbatim).
-struct CompletionRequest: Decodable {
+struct CompletionRequest: CompletionBody {
     var model: String
     var prompt: PromptField
     var maxTokens: Int?

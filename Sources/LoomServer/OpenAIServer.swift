@@ -84,25 +84,23 @@ public final class OpenAIServer: Sendable {
     // MARK: Completions
 
     func chatCompletions(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let loom = try state.requireReady(retryAfter: configuration.retryAfterSeconds)
-        var request = request
-        let body = try await readBody(&request)
-        let decoded = try decode(ChatCompletionRequest.self, body)
-        try checkModel(decoded.model)
-        let prepared = try await prepare { try ChatPreparation(loom: loom, configuration: self.configuration).chat(decoded) }
-        let call = Call(kind: .chat, stream: decoded.stream == true, includeUsage: decoded.streamOptions?.includeUsage == true,
-                        model: configuration.servedModelName)
-        return try await run(prepared, call: call, loom: loom, request: request)
+        try await complete(request, as: ChatCompletionRequest.self, kind: .chat) { try $0.chat($1) }
     }
 
     func completions(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await complete(request, as: CompletionRequest.self, kind: .completion) { try $0.completion($1) }
+    }
+
+    /// Reads and decodes a completion request, prepares it off the cooperative pool, and answers it.
+    func complete<Body: CompletionBody>(_ request: Request, as type: Body.Type, kind: Call.Kind,
+                                        prepare build: @escaping @Sendable (ChatPreparation, Body) throws -> PreparedRequest) async throws -> Response {
         let loom = try state.requireReady(retryAfter: configuration.retryAfterSeconds)
         var request = request
-        let body = try await readBody(&request)
-        let decoded = try decode(CompletionRequest.self, body)
+        let decoded = try decode(type, try await readBody(&request))
         try checkModel(decoded.model)
-        let prepared = try await prepare { try ChatPreparation(loom: loom, configuration: self.configuration).completion(decoded) }
-        let call = Call(kind: .completion, stream: decoded.stream == true, includeUsage: decoded.streamOptions?.includeUsage == true,
+        let preparation = ChatPreparation(loom: loom, configuration: configuration)
+        let prepared = try await prepare { try build(preparation, decoded) }
+        let call = Call(kind: kind, stream: decoded.stream == true, includeUsage: decoded.streamOptions?.includeUsage == true,
                         model: configuration.servedModelName)
         return try await run(prepared, call: call, loom: loom, request: request)
     }

@@ -24,7 +24,7 @@ import LoomKernels
         #expect(zip(y.data, expected).map { abs($0 - $1) }.max()! < 1e-4)
     }
 
-    @Test(arguments: [ComputeOptions.WeightFormat.int8, .int4], [1, 7])
+    @Test(arguments: [ComputeOptions.WeightFormat.int8, .int4], [1, 7, 17])
     func quantizedProductMatchesDequantizedWeights(format: ComputeOptions.WeightFormat, rows: Int) throws {
         let k = 4304 / 8 + 2, n = 70
         let x = randomValues(rows * k, seed: 21)
@@ -36,13 +36,15 @@ import LoomKernels
         let worst = zip(dequantized, dense.floats()).map { abs($0 - $1) }.max()!
         #expect(worst <= (format == .int8 ? 1.0 / 254 : 1.0 / 14) * 1.01)
         let y = Linear.apply(Tensor(shape: [rows, k], data: x), prepared)
-        // Single-row kernels meet the activation quantised to int8 in the same groups of 32 (integer dot products).
-        let input = rows == 1 ? quantizedInGroups(x) : x
+        // The row kernels (up to Linear.rowKernelLimit rows) meet each activation row quantised to int8 in the same
+        // groups of 32 (integer dot products).
+        let onRowKernels = rows <= Linear.rowKernelLimit
+        let input = onRowKernels ? (0..<rows).flatMap { quantizedInGroups(Array(x[($0 * k)..<(($0 + 1) * k)])) } : x
         let expected = naiveLinear(input, rows: rows, dequantized, outFeatures: n, inFeatures: k)
         #expect(zip(y.data, expected).map { abs($0 - $1) }.max()! < 1e-4)
-        if rows == 1 {
+        if onRowKernels {
             // Outputs are about ±8 here; rounding x to int8 moves them by about 1% at most.
-            let exact = naiveLinear(x, rows: 1, dequantized, outFeatures: n, inFeatures: k)
+            let exact = naiveLinear(x, rows: rows, dequantized, outFeatures: n, inFeatures: k)
             #expect(zip(y.data, exact).map { abs($0 - $1) }.max()! < 0.1)
         }
     }
@@ -61,11 +63,11 @@ import LoomKernels
         #expect(stacked.floats() == parts.flatMap { $0.floats() })
     }
 
-    /// Several rows against a quantised weight in bf16 mode: the weight dequantised and rounded to bf16, the
-    /// activations rounded to bf16, f32 accumulation (oneDNN on a packed scratch).
+    /// More rows than the row kernels take against a quantised weight in bf16 mode: the weight dequantised and
+    /// rounded to bf16, the activations rounded to bf16, f32 accumulation (oneDNN on a packed scratch).
     @Test(.enabled(if: Capabilities.packedBF16, Capabilities.packedBF16Reason), arguments: [ComputeOptions.WeightFormat.int8, .int4])
     func quantizedRowsInBF16MatchRoundedProduct(format: ComputeOptions.WeightFormat) throws {
-        let k = 4304 / 8 + 2, n = 70, rows = 9
+        let k = 4304 / 8 + 2, n = 70, rows = Linear.rowKernelLimit + 1
         let x = randomValues(rows * k, seed: 23)
         let prepared = ComputeOptions(dtype: .bf16, weights: format).prepare(Weight(name: "w", shape: [n, k], values: randomValues(n * k, seed: 24)))
         let rounded = prepared.floats().map { bf16ToFloat(floatToBF16($0)) }
