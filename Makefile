@@ -10,7 +10,9 @@ PROMPT ?= What differs between <image> and <image>?
 VENV := .venv
 PYTHON_CLIENTS := openai==3.51.0 pytest==9.2.0
 
-.PHONY: deps build release test demo clean fixtures venv
+LMMS_VENV := .venv-lmms
+
+.PHONY: deps build release test demo clean fixtures venv lmms-eval
 
 ## deps: install the Debian packages Loom links against (only those missing).
 deps:
@@ -43,10 +45,22 @@ $(VENV)/.installed: Makefile
 	$(VENV)/bin/pip install -q $(PYTHON_CLIENTS)
 	touch $@
 
-## test: build and run every test (unit, reference parity, end-to-end CLI, the server with real clients).
+## test: build and run every test (unit, reference parity, end-to-end CLI, the server with real clients, lmms-eval).
 test: deps release fixtures venv
 	LOOM_BINARY=$$(pwd)/.build/release/loom $(SWIFT) test
 	LOOM_BINARY=$$(pwd)/.build/release/loom $(VENV)/bin/python -m pytest -q Tests/Clients
+	$(MAKE) lmms-eval
+
+## lmms-eval: lmms-eval 0.7.3 (--model openai) runs a small interleave-style task against `loom serve`; its
+## predictions must equal `loom generate`'s (tools/lmms_eval/run_against_serve.py).
+lmms-eval: release venv $(LMMS_VENV)/.installed
+	LOOM_BINARY=$$(pwd)/.build/release/loom $(VENV)/bin/python tools/lmms_eval/run_against_serve.py $(LMMS_VENV)/bin/lmms-eval
+
+$(LMMS_VENV)/.installed: tools/lmms_eval/constraints.txt
+	python3 -m venv $(LMMS_VENV)
+	$(LMMS_VENV)/bin/pip install -q -c tools/lmms_eval/constraints.txt lmms-eval==0.7.3 rouge==1.0.1
+	$(LMMS_VENV)/bin/pip uninstall -q -y torchvision
+	touch $@
 
 ## demo: the main job — a multi-image question on real photographs with the bundled tiny model
 ## (its weights are random, so the answer is noise; MODEL=DIR runs real weights, e.g. llava-interleave-qwen-0.5b-hf).
