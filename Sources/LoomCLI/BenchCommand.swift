@@ -43,8 +43,8 @@ struct BenchCommand: ParsableCommand {
     var batchSizes: String = "1,2,4,8,16"
 
     func validate() throws {
-        if model == nil && !(randomWeights && config != nil) {
-            throw ValidationError("give --model DIR, or --config NAME --random-weights")
+        if model == nil && !((randomWeights || writeRandom != nil) && config != nil) {
+            throw ValidationError("give --model DIR, or --config NAME --random-weights (or --write-random DIR)")
         }
         if let config, !BenchCommand.architectures.contains(config) {
             throw ValidationError("unknown --config '\(config)' (known: \(BenchCommand.architectures.joined(separator: ", ")))")
