@@ -96,7 +96,8 @@ struct BenchCommand: ParsableCommand {
                 videoBench = workload
             }
             report.video = videoBench?.report
-            if !batches.isEmpty { report.batchDecode = try run.batchDecode(batches, images: 1, encoder: encoder, weights: report.weights) }
+            if !batches.isEmpty { report.batchDecode = try run.batchDecode(batches, images: 1, encoder: encoder,
+                                                                    towerLayers: vision.visionWorkload.layers, weights: report.weights) }
         } else {
             for length in try positiveList(prefillLengths, option: "--prefill") {
                 guard length <= loaded.languageModel.contextLength else {

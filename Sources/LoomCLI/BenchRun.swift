@@ -62,7 +62,7 @@ struct BenchRun {
     /// For each batch size B: B conversations with their own prompts of `images` images decode together; the figure
     /// is the median step over ``decodeTokens`` steps in which all B decode and nothing else runs. Once all B decode,
     /// one more request arrives and its time to first token is taken.
-    func batchDecode(_ batches: [Int], images: Int, encoder: any ImageEncoding, weights: String) throws -> [BatchDecode] {
+    func batchDecode(_ batches: [Int], images: Int, encoder: any ImageEncoding, towerLayers: Int, weights: String) throws -> [BatchDecode] {
         let alone = try timeToFirstToken(images: images, encoder: encoder, variant: 1)
         return try batches.map { batch in
             let steps = StepLog(batch: batch)
@@ -71,7 +71,8 @@ struct BenchRun {
             let prompt = imagePrompt(images: images, encoder: encoder, variant: 2)
             let positions = prompt.reduce(0) { $0 + $1.positions }
             // Every sequence keeps decoding while the later ones are prefilled and while the extra request is.
-            let units = images + (positions + engine.configuration.prefillChunk - 1) / engine.configuration.prefillChunk
+            let towerUnits = (towerLayers + engine.configuration.visionLayersPerStep - 1) / engine.configuration.visionLayersPerStep
+            let units = images * towerUnits + (positions + engine.configuration.prefillChunk - 1) / engine.configuration.prefillChunk
             let budget = decodeTokens + units * (batch + 1) + 2
             let group = DispatchGroup()
             let failure = FailureBox()
@@ -142,7 +143,7 @@ private final class StepLog: @unchecked Sendable {
                 signalled = true
                 allDecoding.signal()
             }
-            if step.prefillRows == 0 && step.encodedImages == 0 { fullSteps.append(step.decodeMs) }
+            if step.prefillRows == 0 && !step.visionWork { fullSteps.append(step.decodeMs) }
         }
     }
 

@@ -31,6 +31,8 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("kv-budget"), help: "KV cache memory all requests may reserve together (e.g. 4GiB, 512MiB).")
     var kvBudget = "4GiB"
     @Option(name: .customLong("prefill-chunk"), help: "Prompt positions prefilled per step (smaller: steadier streams).") var prefillChunk = 1024
+    @Option(name: .customLong("vision-layers-per-step"), help: "Vision-tower layers run per step while an image is encoded.")
+    var visionLayersPerStep = 4
     @Option(name: .customLong("limit-mm-per-prompt"), help: "Most media per request, as JSON (video frames count as images).")
     var limitMMPerPrompt = #"{"image":16,"video":1}"#
     @Option(name: .customLong("max-image-pixels"), help: "Refuse images whose header declares more pixels (before decoding).")
@@ -68,6 +70,7 @@ struct ServeCommand: ParsableCommand {
         engine.maxWaiting = maxWaiting
         engine.kvBudgetBytes = try ServeCommand.bytes(kvBudget)
         engine.prefillChunk = prefillChunk
+        engine.visionLayersPerStep = visionLayersPerStep
         try engine.validate()
         let scheduling = engine
         let compute = try self.compute.options()

@@ -9,8 +9,9 @@ import LoomTokenizers
 ///
 /// Clients ``submit(_:handler:)`` requests (or take a ``stream(_:)``) and receive their tokens as events;
 /// ``cancel(_:)`` (or dropping the stream) frees a request's cache at the next step. Each step runs one batched
-/// decode of every generating sequence, then at most one bounded unit of prefill: one image through the vision
-/// tower, or up to ``EngineConfiguration/prefillChunk`` prompt positions of the oldest admitted request. Requests
+/// decode of every generating sequence, then at most one bounded unit of prefill: a few vision-tower layers of an
+/// image (``EngineConfiguration/visionLayersPerStep``), or up to ``EngineConfiguration/prefillChunk`` prompt
+/// positions, of the oldest admitted request. Requests
 /// are admitted in order of arrival while their reserved KV bytes fit the budget. A sequence's tokens do not
 /// depend on what else runs: its prefill runs alone, and the decode products give every row the result it
 /// would have alone.
@@ -202,14 +203,14 @@ public final class Engine: @unchecked Sendable {
             decode(Array(decoding[first..<min(first + Engine.decodeGroupRows, decoding.count)]))
         }
         let decodeMs = millisecondsSince(start)
-        var prefillRows = 0, encodedImages = 0
+        var prefillRows = 0, encodedImages = 0, vision = false
         if let sequence = running.first(where: { !$0.isDecoding }) {
-            (prefillRows, encodedImages) = prefillUnit(sequence)
+            (prefillRows, encodedImages, vision) = prefillUnit(sequence)
         }
         let report = condition.withLock {
             (observer, EngineStepReport(decodeRows: decoding.count, prefillRows: prefillRows, encodedImages: encodedImages,
-                                        running: running.count, waiting: waiting.count, decodeMs: decodeMs,
-                                        ms: millisecondsSince(start)))
+                                        visionWork: vision, running: running.count, waiting: waiting.count,
+                                        decodeMs: decodeMs, ms: millisecondsSince(start)))
         }
         report.0?(report.1)
     }
@@ -227,30 +228,36 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
-    /// The next unit of `sequence`'s prompt: its next image not found in the feature cache, or its next chunk of
-    /// positions once every image has features. Returns the positions prefilled and the images encoded.
-    private func prefillUnit(_ sequence: EngineSequence) -> (rows: Int, images: Int) {
+    /// The next unit of `sequence`'s prompt: up to ``EngineConfiguration/visionLayersPerStep`` tower layers of its next
+    /// image not found in the feature cache, or its next chunk of positions once every image has features. Returns
+    /// the positions prefilled, the images finished, and whether the unit ran the vision tower.
+    private func prefillUnit(_ sequence: EngineSequence) -> (rows: Int, images: Int, vision: Bool) {
         while let index = sequence.nextImage {
             guard case .image(let image) = sequence.prompt[index] else { break }
-            if let cached = featureCache.features(for: image.key) {
-                sequence.features[index] = cached
-                continue
-            }
             let start = DispatchTime.now()
             do {
-                let features = try image.encoder.features(of: image.image)
+                if sequence.encoding == nil {
+                    if let cached = featureCache.features(for: image.key) {
+                        sequence.features[index] = cached
+                        continue
+                    }
+                    sequence.encoding = try image.encoder.startEncoding(image.image)
+                }
+                let features = try sequence.encoding!.advance(layers: configuration.visionLayersPerStep)
+                sequence.timings.encodeMs += millisecondsSince(start)
+                guard let features else { return (0, 0, true) }
                 guard features.rows == image.positions, features.columns == model.hiddenSize else {
                     throw EngineError.invalidRequest("an image gave [\(features.rows), \(features.columns)] features for "
                         + "\(image.positions) positions of width \(model.hiddenSize)")
                 }
+                sequence.encoding = nil
                 sequence.features[index] = features
                 featureCache.store(features, for: image.key)
+                return (0, 1, true)
             } catch {
                 finish(sequence, failing: error)
-                return (0, 1)
+                return (0, 0, true)
             }
-            sequence.timings.encodeMs += millisecondsSince(start)
-            return (0, 1)
         }
         let start = DispatchTime.now()
         let range = sequence.prefilled..<min(sequence.prefilled + configuration.prefillChunk, sequence.positions)
@@ -273,7 +280,7 @@ public final class Engine: @unchecked Sendable {
         } else {
             sequence.timings.prefillMs += millisecondsSince(start)
         }
-        return (range.count, 0)
+        return (range.count, 0, false)
     }
 
     /// Feeds one row of logits to `sequence`: streams its token, and completes the sequence when it has ended.

@@ -98,8 +98,10 @@ public struct EngineStepReport: Sendable {
     public let decodeRows: Int
     /// Prompt positions prefilled by this step's unit (0 when it encoded an image or had none).
     public let prefillRows: Int
-    /// Images encoded by this step's unit (cache hits excluded).
+    /// Images whose encoding this step's unit finished (cache hits excluded).
     public let encodedImages: Int
+    /// Whether this step's unit ran vision-tower layers.
+    public let visionWork: Bool
     /// Sequences running after the step, and requests still waiting.
     public let running: Int
     public let waiting: Int

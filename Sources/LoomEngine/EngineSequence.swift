@@ -15,6 +15,8 @@ final class EngineSequence {
     var decoder: SequenceDecoder
     /// Projected features of the prompt's images, by prompt index, as they are encoded.
     var features: [Int: Tensor] = [:]
+    /// The image being encoded now (the next one without features), between steps.
+    var encoding: (any ImageEncodingJob)?
     /// The prompt as decoder input, once every image is encoded.
     var inputs: [DecoderInput]?
     /// Positions already prefilled.

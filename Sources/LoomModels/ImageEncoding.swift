@@ -15,11 +15,30 @@ public protocol ImageEncoding: Sendable {
     var settings: String { get }
     /// The preprocessed pixels of `image`: `[3, H, W]` for one view, `[1 + tiles, 3, H, W]` for a tiled image.
     func pixels(of image: RGBImage) -> Tensor
-    /// Decoder-ready features of `image`: `[positions(width:height:), hiddenSize]`.
-    func features(of image: RGBImage) throws -> Tensor
+    /// The encoding of `image` (preprocessed now), to run a few tower layers at a time; its result is
+    /// `[positions(width:height:), hiddenSize]` decoder-ready features, the same however it is split.
+    func startEncoding(_ image: RGBImage) throws -> any ImageEncodingJob
+}
+
+/// An image (or a batch of views) being encoded: the vision tower run a few layers at a time, then projected.
+public protocol ImageEncodingJob: AnyObject {
+    /// Runs up to `layers` more tower layers (at least one while any is left); returns the features once done.
+    func advance(layers: Int) throws -> Tensor?
+}
+
+extension ImageEncodingJob {
+    /// Runs every remaining layer; the features.
+    public func finish() throws -> Tensor {
+        while true {
+            if let features = try advance(layers: .max) { return features }
+        }
+    }
 }
 
 extension ImageEncoding {
+    /// Decoder-ready features of `image`, encoded in one go: `[positions(width:height:), hiddenSize]`.
+    public func features(of image: RGBImage) throws -> Tensor { try startEncoding(image).finish() }
+
     /// The feature-cache key of `image` under this encoding: a SHA-256 of its size, the settings and its pixels.
     public func contentKey(of image: RGBImage) -> String {
         imageContentKey(width: image.width, height: image.height, pixels: image.pixels, settings: settings)

@@ -42,29 +42,63 @@ public final class LlavaModel: LoadedModel, @unchecked Sendable {
     /// Runs at most ``imagesPerPass`` images through the tower and projector at a time, so that activations stay
     /// small (a few tens of MiB) however many images a prompt holds.
     public func imageFeatures(_ pixels: Tensor) throws -> Tensor {
-        let images = pixels.shape.first ?? 0
-        guard images > LlavaModel.imagesPerPass else { return try passFeatures(pixels) }
-        let perImage = pixels.count / images
-        var out: [Float] = []
-        var columns = 0
-        for first in stride(from: 0, to: images, by: LlavaModel.imagesPerPass) {
-            let count = min(LlavaModel.imagesPerPass, images - first)
-            let group = Tensor(shape: [count] + pixels.shape.dropFirst(),
-                               data: Array(pixels.data[(first * perImage)..<((first + count) * perImage)]))
-            let features = try passFeatures(group)
-            columns = features.columns
-            out.append(contentsOf: features.data)
-        }
-        return Tensor(shape: [out.count / columns, columns], data: out)
+        try Encoding(model: self, pixels: pixels).finish()
     }
 
     /// Images the vision tower encodes together.
     public static let imagesPerPass = 2
 
-    private func passFeatures(_ pixels: Tensor) throws -> Tensor {
-        var features = try visionTower(pixels)
+    /// A batch of preprocessed images being encoded a few tower layers at a time: ``imagesPerPass`` images per tower
+    /// pass, each pass's features selected and projected when its last layer has run.
+    public final class Encoding: ImageEncodingJob {
+        let model: LlavaModel
+        private let pixels: Tensor
+        private var first = 0
+        private var pass: SiglipVisionTower.Pass?
+        private var done: [Float] = []
+        private var columns = 0
+
+        init(model: LlavaModel, pixels: Tensor) throws {
+            guard pixels.shape.count == 4, pixels.shape[0] > 0 else {
+                throw ModelError.invalidInput("image features need pixels [images, 3, size, size], got \(pixels.shape)")
+            }
+            self.model = model
+            self.pixels = pixels
+        }
+
+        /// Runs up to `layers` more tower layers (at least one while any is left); returns the features
+        /// (`[images * imageTokenCount, hiddenSize]`) once every image is encoded and projected.
+        public func advance(layers: Int) throws -> Tensor? {
+            let images = pixels.shape[0]
+            var budget = max(layers, 1)
+            while first < images && budget > 0 {
+                if pass == nil {
+                    let count = min(LlavaModel.imagesPerPass, images - first), perImage = pixels.count / images
+                    let group = count == images ? pixels : Tensor(shape: [count] + pixels.shape.dropFirst(),
+                                                                  data: Array(pixels.data[(first * perImage)..<((first + count) * perImage)]))
+                    pass = try SiglipVisionTower.Pass(tower: model.visionTower, pixels: group)
+                }
+                let current = pass!
+                let ran = min(budget, current.remainingLayers)
+                current.run(layers: ran)
+                budget -= ran
+                guard current.isDone else { continue }
+                let features = model.project(current.features, images: current.images)
+                columns = features.columns
+                done += features.data
+                first += current.images
+                pass = nil
+            }
+            return first == images ? Tensor(shape: [done.count / columns, columns], data: done) : nil
+        }
+    }
+
+    /// The decoder-ready features of one tower pass's hidden states: the class token dropped under the `default`
+    /// selection strategy, then the projector.
+    func project(_ hidden: Tensor, images: Int) -> Tensor {
+        var features = hidden
         if configuration.visionFeatureSelectStrategy == "default" {
-            let images = pixels.shape[0], patches = configuration.visionConfig.patchCount
+            let patches = configuration.visionConfig.patchCount
             var kept: [Float] = []
             kept.reserveCapacity(images * (patches - 1) * features.columns)
             for image in 0..<images {

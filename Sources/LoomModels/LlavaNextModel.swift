@@ -58,9 +58,15 @@ extension LlavaModel {
     }
 
     /// Decoder-ready features of one multi-patch image: the views (`[1 + tiles, 3, size, size]`) through the tower
-    /// and projector as one batch, merged by `layout` (`newline` is needed for `spatialUnpad`).
+    /// and projector, merged by `layout` (`newline` is needed for `spatialUnpad`).
     public func anyResImageFeatures(views: Tensor, imageWidth: Int, imageHeight: Int, layout: AnyResLayout,
                                     newline: [Float]?) throws -> Tensor {
+        try anyResEncoding(views: views, imageWidth: imageWidth, imageHeight: imageHeight, layout: layout, newline: newline).finish()
+    }
+
+    /// The encoding of one multi-patch image's views, a few tower layers at a time, merged by `layout` at the end.
+    public func anyResEncoding(views: Tensor, imageWidth: Int, imageHeight: Int, layout: AnyResLayout,
+                               newline: [Float]?) throws -> any ImageEncodingJob {
         let (rows, columns) = layout.grid.tiles(forWidth: imageWidth, height: imageHeight)
         guard views.shape.count == 4, views.shape[0] == 1 + rows * columns else {
             throw ModelError.invalidInput("a \(imageWidth)×\(imageHeight) image has \(1 + rows * columns) views "
@@ -69,6 +75,21 @@ extension LlavaModel {
         if layout.merge == .spatialUnpad && newline == nil {
             throw ModelError.invalidInput("spatial_unpad merging needs image_newline, which this checkpoint lacks")
         }
-        return layout.pack(try imageFeatures(views), imageWidth: imageWidth, imageHeight: imageHeight, newline: newline)
+        return MergedEncoding(try Encoding(model: self, pixels: views)) { features in
+            layout.pack(features, imageWidth: imageWidth, imageHeight: imageHeight, newline: newline)
+        }
     }
+}
+
+/// An encoding whose features are transformed once it is done (the AnyRes merge of a multi-patch image's views).
+final class MergedEncoding: ImageEncodingJob {
+    private let inner: any ImageEncodingJob
+    private let merge: (Tensor) -> Tensor
+
+    init(_ inner: any ImageEncodingJob, merge: @escaping (Tensor) -> Tensor) {
+        self.inner = inner
+        self.merge = merge
+    }
+
+    func advance(layers: Int) throws -> Tensor? { try inner.advance(layers: layers).map(merge) }
 }

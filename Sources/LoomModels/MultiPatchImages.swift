@@ -54,10 +54,10 @@ public struct MultiPatchImages: ImageEncoding, @unchecked Sendable {
 
     public func pixels(of image: RGBImage) -> Tensor { processor.preprocess(image).views }
 
-    public func features(of image: RGBImage) throws -> Tensor {
+    public func startEncoding(_ image: RGBImage) throws -> any ImageEncodingJob {
         let pixels = processor.preprocess(image)
-        return try model.anyResImageFeatures(views: pixels.views, imageWidth: pixels.imageWidth,
-                                             imageHeight: pixels.imageHeight, layout: layout, newline: newline)
+        return try model.anyResEncoding(views: pixels.views, imageWidth: pixels.imageWidth, imageHeight: pixels.imageHeight,
+                                        layout: layout, newline: newline)
     }
 
     public var settings: String {

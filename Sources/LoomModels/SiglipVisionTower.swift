@@ -78,24 +78,62 @@ public final class SiglipVisionTower: @unchecked Sendable {
     /// Features of a batch of images (`pixels`: `[images, channels, size, size]`), as
     /// `[images * patchCount, featureWidth]`: the selected hidden states, concatenated along features.
     public func callAsFunction(_ pixels: Tensor) throws -> Tensor {
-        let c = configuration.numChannels, s = configuration.imageSize
-        guard pixels.shape.count == 4, pixels.shape[1] == c, pixels.shape[2] == s, pixels.shape[3] == s else {
-            throw ModelError.invalidInput("vision tower expects pixels [images, \(c), \(s), \(s)], got \(pixels.shape)")
+        let pass = try Pass(tower: self, pixels: pixels)
+        pass.run(layers: layers.count)
+        return pass.features
+    }
+
+    /// A batch of images on its way through the tower, a few layers at a time (so that a scheduler can interleave
+    /// other work); the result is the same however the layers are split.
+    public final class Pass {
+        let tower: SiglipVisionTower
+        let images: Int
+        private var hidden: Tensor
+        private var selected: [Int: Tensor] = [:]
+        private var next = 0
+        private let scratch: FlashAttention.PackedHeads?
+
+        /// Embeds `pixels` (`[images, channels, size, size]`), ready for the first layer.
+        init(tower: SiglipVisionTower, pixels: Tensor) throws {
+            let configuration = tower.configuration
+            let c = configuration.numChannels, s = configuration.imageSize
+            guard pixels.shape.count == 4, pixels.shape[1] == c, pixels.shape[2] == s, pixels.shape[3] == s else {
+                throw ModelError.invalidInput("vision tower expects pixels [images, \(c), \(s), \(s)], got \(pixels.shape)")
+            }
+            self.tower = tower
+            images = pixels.shape[0]
+            hidden = tower.embed(pixels, images: images)
+            if tower.featureLayers.contains(0) { selected[0] = hidden }
+            scratch = tower.computeDType == .bf16 && FlashAttention.supports(headDim: configuration.headDim)
+                ? FlashAttention.PackedHeads(kvHeads: configuration.numAttentionHeads, headDim: configuration.headDim,
+                                             capacity: configuration.patchCount)
+                : nil
         }
-        let images = pixels.shape[0]
-        var hidden = embed(pixels, images: images)
-        var selected: [Int: Tensor] = [:]
-        if featureLayers.contains(0) { selected[0] = hidden }
-        let scratch = computeDType == .bf16 && FlashAttention.supports(headDim: configuration.headDim)
-            ? FlashAttention.PackedHeads(kvHeads: configuration.numAttentionHeads, headDim: configuration.headDim,
-                                         capacity: configuration.patchCount)
-            : nil
-        for (i, layer) in layers.enumerated() {
-            hidden = run(layer, hidden, images: images, attentionScratch: scratch)
-            if featureLayers.contains(i + 1) { selected[i + 1] = hidden }
+
+        /// Whether every layer has run.
+        public var isDone: Bool { next == tower.layers.count }
+
+        /// Layers still to run.
+        public var remainingLayers: Int { tower.layers.count - next }
+
+        /// Runs up to `count` more layers; returns whether every layer has run.
+        @discardableResult
+        public func run(layers count: Int) -> Bool {
+            let end = min(tower.layers.count, next + max(count, 0))
+            while next < end {
+                hidden = tower.run(tower.layers[next], hidden, images: images, attentionScratch: scratch)
+                next += 1
+                if tower.featureLayers.contains(next) { selected[next] = hidden }
+            }
+            return isDone
         }
-        if featureLayers.count == 1 { return selected[featureLayers[0]]! }
-        return concatenateColumns(featureLayers.map { selected[$0]! })
+
+        /// The selected hidden states (`[images * patchCount, featureWidth]`); every layer must have run.
+        public var features: Tensor {
+            precondition(isDone, "SiglipVisionTower.Pass: \(tower.layers.count - next) layers still to run")
+            let read = tower.featureLayers
+            return read.count == 1 ? selected[read[0]]! : concatenateColumns(read.map { selected[$0]! })
+        }
     }
 
     /// Patch embedding (the convolution as a product over unfolded patches) plus position embeddings.

@@ -47,9 +47,9 @@ public struct SingleViewImages: ImageEncoding, @unchecked Sendable {
 
     public func pixels(of image: RGBImage) -> Tensor { processor.preprocess(fitted(image)) }
 
-    public func features(of image: RGBImage) throws -> Tensor {
+    public func startEncoding(_ image: RGBImage) throws -> any ImageEncodingJob {
         let view = pixels(of: image)
-        return try model.imageFeatures(view.reshaped([1] + view.shape))
+        return try LlavaModel.Encoding(model: model, pixels: view.reshaped([1] + view.shape))
     }
 
     /// The image as the preprocessing wants it before resizing (padded to a square for `image_aspect_ratio: pad`).

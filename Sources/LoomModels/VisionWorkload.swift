@@ -8,9 +8,12 @@ public struct VisionWorkload: Sendable, Equatable {
     public let largestProduct: (rows: Int, inner: Int, outer: Int)
     /// The precision the tower computes in.
     public let computeDType: DType
+    /// Encoder layers the tower runs per view.
+    public let layers: Int
 
     public static func == (a: VisionWorkload, b: VisionWorkload) -> Bool {
         a.flopsPerView == b.flopsPerView && a.largestProduct == b.largestProduct && a.computeDType == b.computeDType
+            && a.layers == b.layers
     }
 }
 
@@ -26,7 +29,7 @@ extension LlavaModel {
         let projector = 2 * tokens * (width * text + text * text)
         return VisionWorkload(flopsPerView: patch + Double(visionTower.layerCount) * layer + projector,
                               largestProduct: (v.patchCount, v.hiddenSize, v.intermediateSize),
-                              computeDType: visionTower.computeDType)
+                              computeDType: visionTower.computeDType, layers: visionTower.layerCount)
     }
 }
 

@@ -145,3 +145,26 @@ func m4Case(_ name: String) throws -> [String: Any] {
         #expect(prompt.text.contains(String(format: "[%.2fs] <image>", times[1])))
     }
 }
+
+/// An image encoded a few tower layers at a time (as the engine's steps run it) gives exactly the features of one go,
+/// for one view and for AnyRes views over several tower passes.
+@Suite struct SteppedEncodingTests {
+    @Test func encodingLayerByLayerEqualsOneGo() throws {
+        let loom = try LoomModel(directory: Fixtures.url("llava/tiny-84"))
+        let image = try ImageSource.file(Fixtures.url("llava/images/chelsea.jpg")).load()
+        for pinpoints in [nil, [[84, 168], [168, 84], [168, 168]]] as [[[Int]]?] {
+            if let pinpoints { try loom.useAnyRes(pinpoints: pinpoints) }
+            let encoder = try #require(loom.imageEncoder)
+            let whole = try encoder.features(of: image)
+            let job = try encoder.startEncoding(image)
+            var steps = 0
+            var result: Tensor?
+            while result == nil {
+                result = try job.advance(layers: 1)
+                steps += 1
+            }
+            #expect(result?.data == whole.data && result?.shape == whole.shape)
+            #expect(steps > 1)
+        }
+    }
+}
