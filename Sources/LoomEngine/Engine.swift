@@ -261,13 +261,9 @@ public final class Engine: @unchecked Sendable {
         }
         let start = DispatchTime.now()
         let range = sequence.prefilled..<min(sequence.prefilled + configuration.prefillChunk, sequence.positions)
-        let last = range.upperBound == sequence.positions
-        let rows = model.embed(sequence.decoderInputs(), positions: range)
-        let hidden = model.forward(DecoderBatch(embeddings: rows, segments: [
-            .init(cache: sequence.cache!, rows: range.count, output: last ? .lastRow : .cacheOnly),
-        ]))
+        let hidden = model.prefill(sequence.decoderInputs(), positions: range, cache: sequence.cache!)
         sequence.prefilled = range.upperBound
-        if last {
+        if range.upperBound == sequence.positions {
             sequence.timings.prefillTokens = sequence.positions
             if sequence.decoder.isFinished {
                 sequence.timings.prefillMs += millisecondsSince(start)

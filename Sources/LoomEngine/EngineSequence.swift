@@ -58,7 +58,6 @@ final class EngineSequence {
             }
         }
         inputs = built
-        features = [:]
         return built
     }
 }

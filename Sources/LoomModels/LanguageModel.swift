@@ -98,18 +98,25 @@ extension LanguageModel {
         forward(DecoderBatch(embeddings: embeddings, segments: [.init(cache: cache, rows: embeddings.rows, output: output)]))
     }
 
-    /// Runs `prompt` (`[positions, hiddenSize]`) through the decoder in chunks of `chunkRows` positions against the
-    /// growing cache (activations stay a few tens of MiB however long the prompt); returns the final hidden state
-    /// of the last position (`[1, hiddenSize]`).
-    public func prefill(_ prompt: Tensor, cache: DecoderCache, chunkRows: Int = DecoderCache.prefillChunkRows) -> Tensor {
+    /// Runs a prompt made of `inputs` through the decoder in chunks of `chunkRows` positions against the growing cache
+    /// (activations stay a few tens of MiB however long the prompt); returns the final hidden state of the last
+    /// position (`[1, hiddenSize]`).
+    public func prefill(_ inputs: [DecoderInput], cache: DecoderCache, chunkRows: Int = DecoderCache.prefillChunkRows) -> Tensor {
         precondition(chunkRows > 0, "prefill: chunks need at least one row")
-        var last = Tensor(zeros: [0, prompt.columns])
-        for start in stride(from: 0, to: prompt.rows, by: chunkRows) {
-            let end = min(start + chunkRows, prompt.rows)
-            let chunk = start == 0 && end == prompt.rows ? prompt : prompt.rows(start..<end)
-            last = forward(chunk, cache: cache, output: end == prompt.rows ? .lastRow : .cacheOnly)
+        let total = inputs.reduce(0) { $0 + $1.positions }
+        var last = Tensor(zeros: [0, hiddenSize])
+        for start in stride(from: 0, to: total, by: chunkRows) {
+            last = prefill(inputs, positions: start..<min(start + chunkRows, total), cache: cache)
         }
         return last
+    }
+
+    /// Runs positions `range` of a prompt made of `inputs` against `cache` (which holds the positions before it): one
+    /// chunk of a prefill. The chunk that ends the prompt returns its last position's final hidden state
+    /// (`[1, hiddenSize]`); the others only fill the cache (`[0, hiddenSize]`).
+    public func prefill(_ inputs: [DecoderInput], positions range: Range<Int>, cache: DecoderCache) -> Tensor {
+        let total = inputs.reduce(0) { $0 + $1.positions }
+        return forward(embed(inputs, positions: range), cache: cache, output: range.upperBound == total ? .lastRow : .cacheOnly)
     }
 
     /// Decoder rows for positions `range` of a prompt made of `inputs` in order: token embeddings, and feature rows

@@ -106,4 +106,25 @@ import LoomTestSupport
         #expect(result.text == text && !result.tokenIDs.isEmpty)
         #expect(eventually { loom.engine.reservedBytes == 0 })
     }
+
+    /// A prompt prefilled in several chunks encodes each of its images once (no feature cache to hide a second
+    /// encoding), and answers as with one chunk.
+    @Test func imagesAreEncodedOncePerPrompt() throws {
+        func run(chunk: Int) throws -> (GenerationResult, [EngineStepReport]) {
+            var scheduling = EngineConfiguration()
+            scheduling.prefillChunk = chunk
+            scheduling.featureCacheBytes = 0
+            let loom = try LoomModel(directory: Fixtures.url("llava/tiny-84"), engine: scheduling)
+            let steps = StepRecorder()
+            loom.engine.onStep = { steps.record($0) }
+            let chat = Conversation.user([.image(Self.image(0)), .text("and"), .image(Self.image(1)), .text("Compare them.")])
+            let result = try loom.generate(try loom.prompt(chat), parameters: .init(maxNewTokens: 4))
+            return (result, steps.steps)
+        }
+        let (chunked, steps) = try run(chunk: 8)
+        #expect(steps.filter { $0.prefillRows > 0 }.count > 2)
+        #expect(steps.reduce(0) { $0 + $1.encodedImages } == 2)
+        let (whole, _) = try run(chunk: 4096)
+        #expect(chunked.tokenIDs == whole.tokenIDs && !whole.tokenIDs.isEmpty)
+    }
 }

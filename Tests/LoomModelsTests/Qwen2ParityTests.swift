@@ -51,9 +51,9 @@ import LoomTestSupport
         let dir = Fixtures.url("qwen2/\(name)")
         let model = try ModelRegistry.load(directory: dir, compute: compute).languageModel
         let ids = Fixtures.ints(try Fixtures.referenceJSON(dir), "prompt_ids")
-        let whole = model.logits(model.prefill(model.embed(ids), cache: model.makeCache(), chunkRows: ids.count))
+        let whole = model.logits(model.prefill([.tokens(ids)], cache: model.makeCache(), chunkRows: ids.count))
         let cache = model.makeCache()
-        let chunked = model.logits(model.prefill(model.embed(ids), cache: cache, chunkRows: 3))
+        let chunked = model.logits(model.prefill([.tokens(ids)], cache: cache, chunkRows: 3))
         #expect(ids.count > 6 && cache.length == ids.count)
         #expect(maxAbsDifference(chunked.data, whole.data) < (compute == .f32 ? 1e-4 : 1e-3))
         // The cache a prefill leaves (its last layer ran attention and the MLP for one row only, none in the chunks
