@@ -41,8 +41,8 @@ struct ChatPreparation {
                 for part in message.content {
                     switch part {
                     case .text(let text): parts.append(.text(text))
-                    case .image(let url): parts.append(.image(try checkedImage(media.image(url))))
-                    case .views(let urls): parts.append(.views(try urls.map { try checkedImage(media.image($0)) }))
+                    case .image(let url): parts.append(.image(try media.image(url)))
+                    case .views(let urls): parts.append(.views(try urls.map { try media.image($0) }))
                     case .video(let url):
                         let (file, temporary) = try media.videoFile(url)
                         if temporary { temporaries.append(file) }
@@ -150,16 +150,6 @@ struct ChatPreparation {
                 + "(video frames and views count as images; this one has \(images)). Set `--limit-mm-per-prompt` to increase this limit.",
                 code: "too_many_media_items", param: "messages")
         }
-    }
-
-    /// An image whose header declares no more pixels than allowed (read from the header, nothing decoded).
-    func checkedImage(_ source: ImageSource) throws -> ImageSource {
-        let size = try source.size()
-        guard size.width * size.height <= configuration.maxImagePixels else {
-            throw APIError.badRequest("an image of \(size.width)×\(size.height) pixels is larger than the limit of "
-                + "\(configuration.maxImagePixels) pixels (--max-image-pixels)", code: "invalid_image", param: "messages")
-        }
-        return source
     }
 
     /// With `--bind-image-markers`: the message's `<image>` markers each take the message's next image, when the

@@ -161,10 +161,13 @@ public final class OpenAIServer: Sendable {
         let submission = try ChoiceStreams(prepared, engine: loom.engine)
         state.begin()
         let start = Date()
-        let finish: @Sendable (Int) -> Void = { [self] status in
+        // Ends the request's bookkeeping; a status is counted here unless the error thrown is (by ErrorMiddleware).
+        let finish: @Sendable (Int?) -> Void = { [self] status in
             state.end()
             for file in prepared.temporaries { try? FileManager.default.removeItem(at: file) }
-            metrics.request(status: status)
+            metrics.tokens(prompt: prepared.positions, generated: submission.completionTokens)
+            if let first = submission.firstTokenSeconds { metrics.firstToken(seconds: first) }
+            if let status { metrics.request(status: status) }
         }
         if !call.stream {
             do {
@@ -172,14 +175,12 @@ public final class OpenAIServer: Sendable {
                     try await submission.collect()
                 }, onInboundClosed: { submission.cancel() })
                 let completion = outputs.reduce(0) { $0 + $1.completionTokens }
-                metrics.tokens(prompt: prepared.positions, generated: completion)
-                if let first = submission.firstTokenSeconds { metrics.firstToken(seconds: first) }
                 logger.info("\(call.responseID) 200 prompt=\(prepared.positions) completion=\(completion) total=\(Int(Date().timeIntervalSince(start) * 1000))ms")
                 finish(200)
                 return jsonResponse(responseBody(outputs, call: call, loom: loom, promptTokens: prepared.positions))
             } catch {
                 submission.cancel()
-                finish(APIError.from(error, retryAfter: configuration.retryAfterSeconds).status.code)
+                finish(nil)
                 throw error
             }
         }
@@ -250,8 +251,6 @@ public final class OpenAIServer: Sendable {
             }
         }
         let completion = submission.completionTokens
-        metrics.tokens(prompt: promptTokens, generated: completion)
-        if let first = submission.firstTokenSeconds { metrics.firstToken(seconds: first) }
         if call.includeUsage {
             try await send(chunk([], usage: ["prompt_tokens": promptTokens, "completion_tokens": completion,
                                              "total_tokens": promptTokens + completion]))
