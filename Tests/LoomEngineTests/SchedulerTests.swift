@@ -68,6 +68,21 @@ func eventually(seconds: Double = 30, _ condition: () -> Bool) -> Bool {
         return try Engine(model: model, tokenizer: nil, configuration: configuration)
     }
 
+    /// Runs `submit` while the engine's thread is held between steps, so that everything it submits is there before
+    /// the next step (on a busy machine the engine could otherwise finish one request before the next arrives).
+    func holding(_ engine: Engine, while submit: () throws -> Void) rethrows {
+        let inside = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            _ = try? engine.run {
+                inside.signal()
+                release.wait()
+            }
+        }
+        inside.wait()
+        defer { release.signal() }
+        try submit()
+    }
+
     func request(first: Int, length: Int, tokens: Int) -> EngineRequest {
         EngineRequest(prompt: [.tokens([first] + Array(repeating: 1, count: length - 1))], parameters: .init(maxNewTokens: tokens))
     }
@@ -82,8 +97,10 @@ func eventually(seconds: Double = 30, _ condition: () -> Bool) -> Bool {
         let steps = StepRecorder()
         engine.onStep = { steps.record($0) }
         let collectors = (0..<7).map { _ in Collector() }
-        for (i, collector) in collectors.enumerated() {
-            try engine.submit(request(first: 10 + i, length: 10, tokens: 20)) { collector.handle($0) }
+        try holding(engine) {
+            for (i, collector) in collectors.enumerated() {
+                try engine.submit(request(first: 10 + i, length: 10, tokens: 20)) { collector.handle($0) }
+            }
         }
         for collector in collectors { #expect(collector.wait()) }
         for (i, collector) in collectors.enumerated() {
@@ -120,8 +137,10 @@ func eventually(seconds: Double = 30, _ condition: () -> Bool) -> Bool {
         engine.onStep = { steps.record($0); model.markStepEnd() }
         let lengths = [20, 26, 32, 38]
         let collectors = lengths.map { _ in Collector() }
-        for (i, collector) in collectors.enumerated() {
-            try engine.submit(request(first: 5 + i, length: lengths[i], tokens: 40)) { collector.handle($0) }
+        try holding(engine) {
+            for (i, collector) in collectors.enumerated() {
+                try engine.submit(request(first: 5 + i, length: lengths[i], tokens: 40)) { collector.handle($0) }
+            }
         }
         for collector in collectors { #expect(collector.wait()) }
         for (i, collector) in collectors.enumerated() {
