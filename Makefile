@@ -1,7 +1,7 @@
 # Loom — build, test and demo. Every target installs what it needs on a fresh Debian 12 machine with Swift.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libopenblas-dev libdnnl-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev pkg-config
+APT_PACKAGES := libopenblas-dev libdnnl-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev pkg-config python3-venv curl
 MODEL ?= Tests/Fixtures/llava/tiny-84
 IMAGES ?= Tests/Fixtures/llava/images/coffee.jpg Tests/Fixtures/llava/images/chelsea.jpg
 PROMPT ?= What differs between <image> and <image>?
@@ -14,7 +14,7 @@ LMMS_VENV := .venv-lmms
 
 .PHONY: deps build release test demo clean fixtures venv lmms-eval
 
-## deps: install the Debian packages Loom links against (only those missing).
+## deps: install the Debian packages Loom links against, and python3-venv and curl for the client tests (only those missing).
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
