@@ -103,7 +103,7 @@ struct BenchCommand: ParsableCommand {
                 guard length <= loaded.languageModel.contextLength else {
                     throw ValidationError("prefill length \(length) exceeds the model's context \(loaded.languageModel.contextLength)")
                 }
-                let result = try run.generate(run.textPrompt(length), decode: report.decodeContext == 0)
+                let result = try run.generate(run.textPrompt(length), decode: report.decodeContext == 0).result
                 report.prefill.append(.init(tokens: length, ms: result.timings.prefillMs,
                                             tokensPerS: result.timings.prefillTokensPerSecond))
                 if report.decodeContext == 0 { report.recordDecode(result, context: length) }
@@ -153,9 +153,8 @@ struct BenchCommand: ParsableCommand {
             guard positions <= vision.languageModel.contextLength else {
                 throw ValidationError("\(count) images need \(positions) positions, more than the context \(vision.languageModel.contextLength)")
             }
-            var firstToken = 0.0
-            let result = try run.generate(prompt, decode: report.decodeContext == 0) { firstToken = elapsedMs(started) }
-            report.timeToFirstToken.append(.init(images: count, tokens: positions, ms: firstToken))
+            let (result, firstTokenMs) = try run.generate(prompt, decode: report.decodeContext == 0, since: started)
+            report.timeToFirstToken.append(.init(images: count, tokens: positions, ms: firstTokenMs))
             report.prefill.append(.init(tokens: positions, ms: result.timings.prefillMs, tokensPerS: result.timings.prefillTokensPerSecond))
             if report.decodeContext == 0 { report.recordDecode(result, context: positions) }
         }

@@ -30,14 +30,15 @@ struct BenchRun {
     /// Greedy decoding that ignores end-of-sequence tokens, for `tokens` tokens.
     static func parameters(tokens: Int) -> GenerationParameters { GenerationParameters(maxNewTokens: tokens) }
 
-    /// Runs `prompt`, decoding ``decodeTokens`` tokens after it when `decode` (else one token); `firstToken` is
-    /// called when the first token arrives.
-    func generate(_ prompt: [EngineInput], decode: Bool, firstToken: () -> Void = {}) throws -> GenerationResult {
-        var first = true
-        return try engine.generate(EngineRequest(prompt: prompt, parameters: BenchRun.parameters(tokens: decode ? decodeTokens + 1 : 1))) { _ in
-            if first { firstToken() }
-            first = false
+    /// Runs `prompt`, decoding ``decodeTokens`` tokens after it when `decode` (else one token); also the
+    /// milliseconds from `start` to the first token.
+    func generate(_ prompt: [EngineInput], decode: Bool, since start: DispatchTime = .now()) throws
+        -> (result: GenerationResult, firstTokenMs: Double) {
+        var firstTokenMs: Double?
+        let result = try engine.generate(EngineRequest(prompt: prompt, parameters: BenchRun.parameters(tokens: decode ? decodeTokens + 1 : 1))) { _ in
+            if firstTokenMs == nil { firstTokenMs = millisecondsSince(start) }
         }
+        return (result, firstTokenMs ?? 0)
     }
 
     /// What the batch-decode scenario measured for one batch size.
@@ -103,11 +104,7 @@ struct BenchRun {
     /// Wall time from building a prompt of `images` images to its first token.
     func timeToFirstToken(images: Int, encoder: any ImageEncoding, variant: Int) throws -> Double {
         let start = DispatchTime.now()
-        var firstToken = 0.0
-        _ = try generate(imagePrompt(images: images, encoder: encoder, variant: variant), decode: false) {
-            firstToken = millisecondsSince(start)
-        }
-        return firstToken
+        return try generate(imagePrompt(images: images, encoder: encoder, variant: variant), decode: false, since: start).firstTokenMs
     }
 
     /// A smooth, photo-like RGB image (gradients and texture) of the given size; `variant` shifts its texture.

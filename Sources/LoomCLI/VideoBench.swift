@@ -43,9 +43,8 @@ struct VideoBench {
     mutating func run(_ run: BenchRun, encoder: any ImageEncoding) throws {
         let start = DispatchTime.now()
         let prompt = sampled.frames.map { EngineInput.image(EngineImage($0, encoder: encoder)) } + [.tokens(run.textIDs(run.textTokens))]
-        var firstToken = 0.0
-        _ = try run.generate(prompt, decode: false) { firstToken = millisecondsSince(start) }
+        let firstTokenMs = try run.generate(prompt, decode: false, since: start).firstTokenMs
         report.tokens = prompt.reduce(0) { $0 + $1.positions }
-        report.timeToFirstTokenMs = report.decodeMs + firstToken
+        report.timeToFirstTokenMs = report.decodeMs + firstTokenMs
     }
 }
