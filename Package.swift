@@ -13,7 +13,9 @@ let package = Package(
         .executable(name: "loom", targets: ["LoomCLI"]),
         .library(name: "LoomCore", targets: ["LoomCore"]),
         .library(name: "LoomCheckpoint", targets: ["LoomCheckpoint"]),
+        .library(name: "LoomJSON", targets: ["LoomJSON"]),
         .library(name: "LoomTokenizers", targets: ["LoomTokenizers"]),
+        .library(name: "LoomData", targets: ["LoomData"]),
         .library(name: "LoomModels", targets: ["LoomModels"]),
         .library(name: "LoomGeneration", targets: ["LoomGeneration"]),
         .library(name: "LoomMedia", targets: ["LoomMedia"]),
@@ -48,8 +50,10 @@ let package = Package(
         .target(name: "LoomCore", dependencies: ["CBLAS", "LoomKernels"], swiftSettings: kernelSettings),
         // Checkpoint I/O: safetensors (mmap, sharded), config.json decoding.
         .target(name: "LoomCheckpoint", dependencies: ["LoomCore"], swiftSettings: kernelSettings),
+        // JSON: a fast order-keeping reader and a writer (tokenizer files, training data records).
+        .target(name: "LoomJSON", swiftSettings: kernelSettings),
         // Tokenizers: byte-level BPE from tokenizer.json.
-        .target(name: "LoomTokenizers", swiftSettings: kernelSettings),
+        .target(name: "LoomTokenizers", dependencies: ["LoomJSON"], swiftSettings: kernelSettings),
         // Media: image decoding through the system libraries, Pillow-exact resizing, SigLIP preprocessing.
         .target(name: "LoomMedia", dependencies: ["LoomCore", "CImageShims", "CWebP"], swiftSettings: kernelSettings),
         // C shims that decode JPEG and PNG with error handlers that return instead of exiting (setjmp/longjmp).
@@ -83,10 +87,13 @@ let package = Package(
                                .product(name: "Logging", package: "swift-log"),
                                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 swiftSettings: kernelSettings),
+        // Training data: M4-Instruct records streamed, validated, counted, converted and tokenised with labels.
+        .target(name: "LoomData", dependencies: ["LoomJSON", "LoomTokenizers", "LoomMedia", "LoomVideo"],
+                swiftSettings: kernelSettings),
         // The `loom` command.
         .executableTarget(name: "LoomCLI",
                           dependencies: ["LoomCore", "LoomCheckpoint", "LoomTokenizers", "LoomMedia", "LoomModels",
-                                         "LoomPrompt", "LoomGeneration", "LoomEngine", "LoomKit", "LoomServer", "LoomVideo",
+                                         "LoomPrompt", "LoomGeneration", "LoomEngine", "LoomKit", "LoomServer", "LoomVideo", "LoomData",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: kernelSettings),
 
@@ -102,6 +109,7 @@ let package = Package(
         .testTarget(name: "LoomEngineTests", dependencies: ["LoomEngine", "LoomKit", "LoomCore", "LoomModels", "LoomGeneration", "LoomTestSupport"]),
         .testTarget(name: "LoomPromptTests", dependencies: ["LoomPrompt", "LoomTokenizers", "LoomTestSupport"]),
         .testTarget(name: "LoomKitTests", dependencies: ["LoomKit", "LoomTestSupport"]),
+        .testTarget(name: "LoomDataTests", dependencies: ["LoomData", "LoomJSON", "LoomTokenizers", "LoomTestSupport"]),
         .testTarget(name: "LoomCLITests", dependencies: ["LoomTestSupport"]),
         .testTarget(name: "LoomServerTests", dependencies: ["LoomServer", "LoomKit", "LoomTestSupport"]),
     ],

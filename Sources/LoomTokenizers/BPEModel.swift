@@ -1,4 +1,5 @@
 import Foundation
+import LoomJSON
 
 /// Byte-level BPE (`model` of `tokenizer.json`, type "BPE"): a vocabulary of byte-level strings and merges ranked by
 /// their order. Words are merged exactly as HF `tokenizers` does: repeatedly the adjacent pair with the lowest

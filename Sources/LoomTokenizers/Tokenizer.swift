@@ -109,6 +109,20 @@ public final class Tokenizer: @unchecked Sendable {
         return ids
     }
 
+    /// The length in bytes of `text` as the tokens of `encode(text)` spell it: each run between added tokens after the
+    /// tokenizer's normalizer, the added tokens as written. Summing token bytes then gives offsets into this length.
+    public func normalizedUTF8Count(_ text: String) -> Int {
+        let utf8 = Array(text.utf8)
+        var count = 0
+        for segment in matcher.segments(of: utf8, matchSpecial: true) {
+            switch segment {
+            case let .addedToken(id): count += bytes(of: id).count
+            case let .text(range): count += normalizesNFC ? NFC.normalize(utf8[range]).count : range.count
+            }
+        }
+        return count
+    }
+
     /// Normalizes, pre-tokenizes and BPE-merges one run of text between added tokens.
     private func appendTextTokens(_ raw: ArraySlice<UInt8>, to ids: inout [Int]) {
         let utf8 = normalizesNFC ? NFC.normalize(raw) : Array(raw)

@@ -1,4 +1,5 @@
 import Foundation
+import LoomJSON
 
 /// What Loom uses from `tokenizer_config.json`: the named special tokens and the chat template.
 struct TokenizerConfiguration {
@@ -18,7 +19,7 @@ struct TokenizerConfiguration {
     /// Parses the contents of `tokenizer_config.json`; `file` names it in errors.
     init(json data: Data, file: String = fileName) throws {
         self.file = file
-        let root = try JSONParser.parse(data, file: file)
+        let root = try parseJSON(data, file: file)
         guard let object = root.objectValue else {
             throw TokenizerError.invalidField(file: file, field: "(root)", reason: "is \(root.typeName), expected an object")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import LoomJSON
 
 /// The pipeline described by `tokenizer.json`, checked to be the one Loom implements: optional NFC normalizer,
 /// the Qwen2 split + ByteLevel(use_regex: false) pre-tokenizer, a byte-level BPE model, ByteLevel decoder,
@@ -12,7 +13,7 @@ struct TokenizerDefinition {
 
     /// Parses the contents of `tokenizer.json`; `file` names it in errors.
     init(json data: Data, file: String = fileName) throws {
-        let root = try JSONParser.parse(data, file: file)
+        let root = try parseJSON(data, file: file)
         guard let object = root.objectValue else {
             throw TokenizerError.invalidField(file: file, field: "(root)", reason: "is \(root.typeName), expected an object")
         }

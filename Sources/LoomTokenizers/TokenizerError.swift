@@ -1,4 +1,5 @@
 import Foundation
+import LoomJSON
 
 /// Why a tokenizer could not be loaded. Every case names the file (and, where it applies, the field) at fault.
 public enum TokenizerError: Error, CustomStringConvertible, Equatable {
@@ -27,5 +28,14 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
         case let .unsupported(file, field, value):
             return "\(file): unsupported `\(field)`: \(value)"
         }
+    }
+}
+
+/// Parses one of the tokenizer's JSON files, naming `file` in the error.
+func parseJSON(_ data: Data, file: String) throws -> JSONValue {
+    do {
+        return try JSONParser.parse(data)
+    } catch let error as JSONSyntaxError {
+        throw TokenizerError.invalidJSON(file: file, offset: error.offset, reason: error.reason)
     }
 }

@@ -1,34 +1,70 @@
 import Foundation
 
-/// A small, fast JSON reader for tokenizer files (a 150k-entry vocabulary parses in a fraction of a second).
-/// Errors are `TokenizerError.invalidJSON` with the file name and byte offset.
-struct JSONParser {
+/// Why a JSON document could not be read: the byte offset and what was wrong there.
+public struct JSONSyntaxError: Error, Equatable, CustomStringConvertible {
+    public let offset: Int
+    public let reason: String
+
+    public var description: String { "invalid JSON at byte \(offset): \(reason)" }
+}
+
+/// A small, fast JSON reader (a 150k-entry tokenizer vocabulary parses in a fraction of a second; objects keep
+/// their members in document order). Invalid UTF-8 inside strings is replaced with U+FFFD: callers that must
+/// reject it check the bytes first (`firstInvalidUTF8`).
+public struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
-    private let file: String
     private var index = 0
 
     private static let maximumDepth = 512
 
-    private init(bytes: UnsafeBufferPointer<UInt8>, file: String) {
+    private init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
-        self.file = file
     }
 
-    /// Parses a whole document; `file` names it in errors.
-    static func parse(_ data: Data, file: String) throws -> JSONValue {
-        try data.withUnsafeBytes { raw in
-            var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self), file: file)
-            parser.skipByteOrderMark()
-            parser.skipWhitespace()
-            let value = try parser.parseValue(depth: 0)
-            parser.skipWhitespace()
-            guard parser.index == parser.bytes.count else { throw parser.error("unexpected characters after the document") }
-            return value
+    /// Parses a whole document.
+    public static func parse(_ data: Data) throws -> JSONValue {
+        try data.withUnsafeBytes { raw in try parse(raw.bindMemory(to: UInt8.self)) }
+    }
+
+    /// Parses a whole document held in `bytes`.
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws -> JSONValue {
+        var parser = JSONParser(bytes: bytes)
+        parser.skipByteOrderMark()
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        guard parser.index == parser.bytes.count else { throw parser.error("unexpected characters after the document") }
+        return value
+    }
+
+    /// The offset of the first byte of `bytes` that is not part of well-formed UTF-8 (overlong forms, surrogates
+    /// and values above U+10FFFF are ill-formed), or `nil` when all of it is well-formed.
+    public static func firstInvalidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        var position = 0
+        let count = bytes.count
+        while position < count {
+            let lead = bytes[position]
+            if lead < 0x80 { position += 1; continue }
+            let length: Int, lower: UInt8, upper: UInt8
+            switch lead {
+            case 0xC2...0xDF: (length, lower, upper) = (2, 0x80, 0xBF)
+            case 0xE0: (length, lower, upper) = (3, 0xA0, 0xBF)
+            case 0xE1...0xEC, 0xEE...0xEF: (length, lower, upper) = (3, 0x80, 0xBF)
+            case 0xED: (length, lower, upper) = (3, 0x80, 0x9F)
+            case 0xF0: (length, lower, upper) = (4, 0x90, 0xBF)
+            case 0xF1...0xF3: (length, lower, upper) = (4, 0x80, 0xBF)
+            case 0xF4: (length, lower, upper) = (4, 0x80, 0x8F)
+            default: return position
+            }
+            guard position + length <= count, (lower...upper).contains(bytes[position + 1]) else { return position }
+            for next in 2..<length where !(0x80...0xBF).contains(bytes[position + next]) { return position }
+            position += length
         }
+        return nil
     }
 
-    private func error(_ reason: String) -> TokenizerError {
-        .invalidJSON(file: file, offset: index, reason: reason)
+    private func error(_ reason: String) -> JSONSyntaxError {
+        JSONSyntaxError(offset: index, reason: reason)
     }
 
     private mutating func skipByteOrderMark() {
