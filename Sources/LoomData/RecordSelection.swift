@@ -52,7 +52,7 @@ public enum RecordSelection: Sendable, Equatable, CustomStringConvertible {
     /// Whether choosing needs the file's record count first (a second pass).
     public var needsCount: Bool {
         switch self {
-        case .end, .randomPercent: return true
+        case .end, .random, .randomPercent: return true
         default: return false
         }
     }

@@ -19,7 +19,21 @@ public struct RecordProblem: Sendable, Equatable, CustomStringConvertible {
     public let kind: ProblemKind
     public let message: String
 
+    public init(index: Int, sampleID: String, kind: ProblemKind, message: String) {
+        self.index = index
+        self.sampleID = sampleID
+        self.kind = kind
+        self.message = message
+    }
+
     public var description: String { "\(index), \(sampleID), \(message)" }
+}
+
+extension DataFileError {
+    /// The broken structure as a problem of the record it cuts.
+    public var problem: RecordProblem {
+        RecordProblem(index: recordIndex, sampleID: "?", kind: .syntax, message: "\(reason) (byte \(offset))")
+    }
 }
 
 /// The checks `loom data validate` applies to each record (`../shared/spec/data.md` §2): the schema, turns that
@@ -39,7 +53,7 @@ public struct RecordValidator: Sendable {
             record = try DataRecord(bytes: raw.bytes)
         } catch let error as RecordError {
             let kind: ProblemKind = error.reason.hasPrefix("invalid") ? .syntax : .schema
-            return [RecordProblem(index: raw.index, sampleID: Self.sampleIDGuess(raw.bytes), kind: kind, message: error.reason)]
+            return [RecordProblem(index: raw.index, sampleID: DataRecord.sampleIDGuess(raw.bytes), kind: kind, message: error.reason)]
         } catch {
             return [RecordProblem(index: raw.index, sampleID: "?", kind: .syntax, message: "\(error)")]
         }
@@ -75,9 +89,11 @@ public struct RecordValidator: Sendable {
         if let media { found += media.problems(in: record).map { (.media, $0) } }
         return found.map { RecordProblem(index: index, sampleID: record.sampleID, kind: $0.0, message: $0.1) }
     }
+}
 
+extension DataRecord {
     /// The `sample_id` of a record that did not parse, when its text shows one (`"sample_id": 12`), else "?".
-    static func sampleIDGuess(_ bytes: [UInt8]) -> String {
+    public static func sampleIDGuess(_ bytes: [UInt8]) -> String {
         let text = String(decoding: bytes.prefix(4096), as: UTF8.self)
         guard let key = text.range(of: "\"sample_id\"") else { return "?" }
         var rest = text[key.upperBound...].drop { $0 == " " || $0 == ":" }
