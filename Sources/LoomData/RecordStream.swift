@@ -110,7 +110,7 @@ public final class RecordStream {
         }
     }
 
-    // The byte-level state machine; one byte per iteration.
+    // The state machine: one structural byte per iteration, record bytes a buffer's worth at a time.
     private func scan() throws -> RawRecord? {
         while true {
             if bufferPosition == bufferCount {
@@ -128,14 +128,15 @@ public final class RecordStream {
                 recordOffset = here
                 try append(byte)
             case .lines:
-                bufferPosition += 1
-                if byte == 0x0A {
+                if record.isEmpty { recordOffset = here }
+                let end = buffer[bufferPosition..<bufferCount].firstIndex(of: 0x0A) ?? bufferCount
+                record.append(contentsOf: buffer[bufferPosition..<end])
+                if record.count > Self.maximumRecordBytes { throw fail("record larger than \(Self.maximumRecordBytes >> 20) MiB") }
+                bufferPosition = end
+                if end < bufferCount {
+                    bufferPosition += 1
                     if record.contains(where: { !Self.isSpace($0) }) { return emit() }
                     record.removeAll(keepingCapacity: true)
-                    recordOffset = here + 1
-                } else {
-                    if record.isEmpty { recordOffset = here }
-                    try append(byte)
                 }
             case .beforeValue:
                 if Self.isSpace(byte) { bufferPosition += 1; continue }
@@ -152,7 +153,7 @@ public final class RecordStream {
                 escaped = false
                 brackets.removeAll()
             case .inValue:
-                if let done = try step(byte) { return done }
+                if let done = try scanValue() { return done }
             case .afterValue:
                 bufferPosition += 1
                 if Self.isSpace(byte) { continue }
@@ -166,42 +167,53 @@ public final class RecordStream {
         }
     }
 
-    /// One byte inside a record; returns the record when this byte completes it.
-    private func step(_ byte: UInt8) throws -> RawRecord? {
-        if inString {
-            bufferPosition += 1
-            try append(byte)
-            if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") {
-                inString = false
-                if brackets.isEmpty { return finishValue() }
+    /// Scans record bytes from the read position to the record's end or the buffer's end, whichever comes first,
+    /// copying them into the record in one piece; returns the record when it is complete.
+    private func scanValue() throws -> RawRecord? {
+        let start = bufferPosition
+        var position = start
+        var complete = false
+        buffer.withUnsafeBufferPointer { bytes in
+            scanning: while position < bufferCount {
+                let byte = bytes[position]
+                if inString {
+                    position += 1
+                    if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") {
+                        inString = false
+                        if brackets.isEmpty { complete = true; break scanning }
+                    }
+                    continue
+                }
+                switch byte {
+                case UInt8(ascii: "\""):
+                    inString = true
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    brackets.append(byte)
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    if brackets.isEmpty { complete = true; break scanning }
+                    let open = brackets.removeLast()
+                    if (open == UInt8(ascii: "{")) != (byte == UInt8(ascii: "}")) { brackets.append(open); break scanning }
+                    if brackets.isEmpty { position += 1; complete = true; break scanning }
+                case UInt8(ascii: ","), 0x20, 0x0A, 0x0D, 0x09:
+                    if brackets.isEmpty { complete = true; break scanning }
+                default:
+                    break
+                }
+                position += 1
             }
-            return nil
         }
-        switch byte {
-        case UInt8(ascii: "\""):
-            inString = true
-        case UInt8(ascii: "{"), UInt8(ascii: "["):
-            brackets.append(byte)
-        case UInt8(ascii: "}"), UInt8(ascii: "]"):
-            if brackets.isEmpty {
-                // A scalar record ends at the array's `]`.
-                if byte == UInt8(ascii: "]") { return finishValue() }
-                throw fail("unexpected '}'")
-            }
-            let open = brackets.removeLast()
-            guard (open == UInt8(ascii: "{")) == (byte == UInt8(ascii: "}")) else {
-                throw fail("mismatched '\(Character(Unicode.Scalar(byte)))' (opened with '\(Character(Unicode.Scalar(open)))')")
-            }
-            bufferPosition += 1
-            try append(byte)
-            return brackets.isEmpty ? finishValue() : nil
-        case UInt8(ascii: ","):
-            if brackets.isEmpty { return finishValue() }
-        default:
-            if brackets.isEmpty && Self.isSpace(byte) { return finishValue() }
+        record.append(contentsOf: buffer[start..<position])
+        bufferPosition = position
+        if record.count > Self.maximumRecordBytes { throw fail("record larger than \(Self.maximumRecordBytes >> 20) MiB") }
+        if complete {
+            if record.isEmpty { throw fail("unexpected '\(Character(Unicode.Scalar(buffer[position])))'") }
+            return finishValue()
         }
-        bufferPosition += 1
-        try append(byte)
+        if position < bufferCount {
+            let byte = buffer[position]
+            if byte == UInt8(ascii: "}") && brackets.isEmpty { throw fail("unexpected '}'") }
+            throw fail("mismatched '\(Character(Unicode.Scalar(byte)))' (opened with '\(Character(Unicode.Scalar(brackets.last!)))')")
+        }
         return nil
     }
 
