@@ -12,7 +12,7 @@ PYTHON_CLIENTS := openai==3.51.0 pytest==9.2.0
 
 LMMS_VENV := .venv-lmms
 
-.PHONY: deps build release test demo clean fixtures venv lmms-eval
+.PHONY: deps build release test demo clean fixtures venv lmms-eval bench-data
 
 ## deps: install the Debian packages Loom links against, and python3-venv and curl for the client tests (only those missing).
 deps:
@@ -66,6 +66,10 @@ $(LMMS_VENV)/.installed: tools/lmms_eval/constraints.txt
 ## (its weights are random, so the answer is noise; MODEL=DIR runs real weights, e.g. llava-interleave-qwen-0.5b-hf).
 demo: release
 	.build/release/loom generate --model $(MODEL) --prompt "$(PROMPT)" $(foreach i,$(IMAGES),--image $(i)) --max-tokens 32
+
+## bench-data: `loom data validate` on a 1 GB synthetic M4-Instruct file (peak RSS and time) beside Python's json.load.
+bench-data: release
+	python3 bench/data_memory.py
 
 clean:
 	rm -rf .build

@@ -27,7 +27,8 @@ struct DataStatsCommand: ParsableCommand {
     @Option(help: "Output: table, seed (the paper's table layout with these counts), json or csv.") var output = "table"
     @Option(help: "Model (or tokenizer) directory: count text tokens with its tokenizer.") var model: String?
     @Option(help: "Label convention the token counts follow: llava-next, llava-next-0614 or hf.") var preset = "llava-next"
-    @Option(help: "Positions per image in total tokens.") var imagePositions = 729
+    @Option(help: "Positions per image in total tokens (default: the model's, (image_size / patch_size)² from its config.json, else 729).")
+    var imagePositions: Int?
     @Option(help: "Frames per video in total tokens (the authors train on 10).") var videoFrames = 10
     @Option(help: "JSON object mapping dataset names or zip prefixes to rows of the seed's table.") var mapping: String?
     @Option(help: "Write an SVG plot of the mix to this file.") var plot: String?
@@ -38,7 +39,7 @@ struct DataStatsCommand: ParsableCommand {
         }
         guard ["table", "seed", "json", "csv"].contains(output) else { throw ValidationError("--output must be table, seed, json or csv, got '\(output)'") }
         guard LabelPreset(rawValue: preset) != nil else { throw ValidationError("unknown --preset '\(preset)'") }
-        if imagePositions < 1 || videoFrames < 1 { throw ValidationError("--image-positions and --video-frames must be at least 1") }
+        if (imagePositions ?? 1) < 1 || videoFrames < 1 { throw ValidationError("--image-positions and --video-frames must be at least 1") }
     }
 
     func run() throws {
@@ -48,7 +49,8 @@ struct DataStatsCommand: ParsableCommand {
         if !table.unknownTargets.isEmpty {
             throw ValidationError("--mapping names rows the seed's table does not have: \(table.unknownTargets.joined(separator: ", "))")
         }
-        var statistics = DataStatistics(tokenizer: tokenizer, positionsPerImage: imagePositions, framesPerVideo: videoFrames, table: table)
+        let positions = imagePositions ?? model.flatMap { ImageExpansion.configuredPositions(in: URL(fileURLWithPath: $0, isDirectory: true)) } ?? 729
+        var statistics = DataStatistics(tokenizer: tokenizer, positionsPerImage: positions, framesPerVideo: videoFrames, table: table)
         var unreadable = 0
         for file in files {
             _ = try forEachRecord(in: file, label: "stats \((file as NSString).lastPathComponent)") { raw in

@@ -93,19 +93,28 @@ struct ImageExpansion {
     let tokenID: Int
     let positions: Int
 
+    /// The model's `config.json`, when it has a readable one.
+    static func config(in directory: URL) -> JSONObject? {
+        (try? JSONParser.parse(Data(contentsOf: directory.appendingPathComponent("config.json"))))?.objectValue
+    }
+
+    /// Positions per image from `config.json`: `(image_size / patch_size)²` of the vision tower.
+    static func configuredPositions(in directory: URL) -> Int? {
+        guard let vision = config(in: directory)?["vision_config"]?.objectValue, let size = vision["image_size"]?.intValue,
+              let patch = vision["patch_size"]?.intValue, patch > 0 else { return nil }
+        return (size / patch) * (size / patch)
+    }
+
     init(directory: URL, tokenizer: Tokenizer, positions override: Int?) throws {
         let configURL = directory.appendingPathComponent("config.json")
-        let config = (try? JSONParser.parse(Data(contentsOf: configURL)))?.objectValue
+        let config = Self.config(in: directory)
         if let id = config?["image_token_index"]?.intValue ?? config?["image_token_id"]?.intValue ?? tokenizer.id(for: "<image>") {
             tokenID = id
         } else {
             throw ValidationError("--expand: neither \(configURL.path) (image_token_index) nor the tokenizer (<image>) names the image token")
         }
-        if let override {
-            positions = override
-        } else if let vision = config?["vision_config"]?.objectValue, let size = vision["image_size"]?.intValue,
-                  let patch = vision["patch_size"]?.intValue, patch > 0 {
-            positions = (size / patch) * (size / patch)
+        if let positions = override ?? Self.configuredPositions(in: directory) {
+            self.positions = positions
         } else {
             throw ValidationError("--expand: \(configURL.path) has no vision_config image_size / patch_size; give --image-positions N")
         }
