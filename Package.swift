@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "LoomJSON", targets: ["LoomJSON"]),
         .library(name: "LoomTokenizers", targets: ["LoomTokenizers"]),
         .library(name: "LoomData", targets: ["LoomData"]),
+        .library(name: "LoomEval", targets: ["LoomEval"]),
         .library(name: "LoomModels", targets: ["LoomModels"]),
         .library(name: "LoomGeneration", targets: ["LoomGeneration"]),
         .library(name: "LoomMedia", targets: ["LoomMedia"]),
@@ -90,10 +91,13 @@ let package = Package(
         // Training data: M4-Instruct records streamed, validated, counted, converted and tokenised with labels.
         .target(name: "LoomData", dependencies: ["LoomJSON", "LoomTokenizers", "LoomMedia", "LoomVideo"],
                 swiftSettings: kernelSettings),
+        // Evaluation: benchmark records, answers through the engine (or a server), results, the references' scorers.
+        .target(name: "LoomEval", dependencies: ["LoomJSON", "LoomData", "LoomMedia", "LoomPrompt", "LoomKit"],
+                swiftSettings: kernelSettings),
         // The `loom` command.
         .executableTarget(name: "LoomCLI",
                           dependencies: ["LoomCore", "LoomCheckpoint", "LoomTokenizers", "LoomMedia", "LoomModels",
-                                         "LoomPrompt", "LoomGeneration", "LoomEngine", "LoomKit", "LoomServer", "LoomVideo", "LoomData",
+                                         "LoomPrompt", "LoomGeneration", "LoomEngine", "LoomKit", "LoomServer", "LoomVideo", "LoomData", "LoomEval",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: kernelSettings),
 
@@ -110,6 +114,7 @@ let package = Package(
         .testTarget(name: "LoomPromptTests", dependencies: ["LoomPrompt", "LoomTokenizers", "LoomTestSupport"]),
         .testTarget(name: "LoomKitTests", dependencies: ["LoomKit", "LoomTestSupport"]),
         .testTarget(name: "LoomDataTests", dependencies: ["LoomData", "LoomJSON", "LoomTokenizers", "LoomTestSupport"]),
+        .testTarget(name: "LoomEvalTests", dependencies: ["LoomEval", "LoomJSON", "LoomTestSupport"]),
         .testTarget(name: "LoomCLITests", dependencies: ["LoomTestSupport"]),
         .testTarget(name: "LoomServerTests", dependencies: ["LoomServer", "LoomKit", "LoomTestSupport"]),
     ],

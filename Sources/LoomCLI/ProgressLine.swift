@@ -1,10 +1,13 @@
 import Foundation
 
-/// Progress of a long pass over a file on standard error: on a terminal one line redrawn at most ten times a second
-/// (bytes done of the total, records, records/s, ETA); otherwise a plain line every 30 seconds, so logs stay short.
-final class ProgressLine {
+/// Progress of long work on standard error: on a terminal one line redrawn at most ten times a second (bytes of a
+/// file read, or items done, of the total; items/s; ETA); otherwise a plain line every 30 seconds, so logs stay short.
+final class ProgressLine: @unchecked Sendable {
     private let label: String
     private let totalBytes: Int
+    /// Counting items (e.g. "samples") rather than bytes of a file holding records.
+    private let items: String?
+    private let lock = NSLock()
     private let start = Date()
     private var lastDraw = Date.distantPast
     private let terminal = isatty(STDERR_FILENO) == 1
@@ -13,10 +16,23 @@ final class ProgressLine {
     init(_ label: String, totalBytes: Int) {
         self.label = label
         self.totalBytes = totalBytes
+        items = nil
     }
+
+    /// Progress over `total` items named `items`.
+    init(_ label: String, total: Int, items: String) {
+        self.label = label
+        totalBytes = total
+        self.items = items
+    }
+
+    /// Reports `done` of the total items.
+    func update(done: Int) { update(bytes: done, records: done) }
 
     /// Reports `bytes` of `totalBytes` read and `records` done; draws when it is time to.
     func update(bytes: Int, records: Int) {
+        lock.lock()
+        defer { lock.unlock() }
         let now = Date()
         guard now.timeIntervalSince(lastDraw) >= (terminal ? 0.1 : 30) else { return }
         lastDraw = now
@@ -43,6 +59,9 @@ final class ProgressLine {
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         let rate = elapsed > 0 ? Double(records) / elapsed : 0
         let eta = fraction > 0 && fraction < 1 ? " ETA \(Self.clock(elapsed * (1 - fraction) / fraction))" : ""
+        if let items {
+            return "\(label) \(bar) \(Int(fraction * 100))% \(records)/\(totalBytes) \(items) · \(String(format: "%.2f", rate)) \(items)/s\(eta)"
+        }
         return "\(label) \(bar) \(Int(fraction * 100))% \(Self.size(bytes))/\(Self.size(totalBytes)) · \(records) records · \(Int(rate)) records/s\(eta)"
     }
 
