@@ -21,7 +21,7 @@ struct EvalCommand: ParsableCommand {
           loom eval score in_domain.*.jsonl --output markdown
           loom eval score bf16.jsonl --compare int4.jsonl
         """,
-        subcommands: [EvalListCommand.self, EvalRunCommand.self])
+        subcommands: [EvalListCommand.self, EvalRunCommand.self, EvalScoreCommand.self])
 }
 
 /// `loom eval list`: what a benchmark file holds.

@@ -48,8 +48,8 @@ public struct TrainingTokenizer: Sendable {
         turns.map { turn in
             var value = turn.value
             if ImageMarker.count(in: value) == 1 && !value.hasPrefix(ImageMarker.text) {
-                value = PythonText.strip(value.replacingOccurrences(of: ImageMarker.text, with: ""))
-                value = PythonText.strip(ImageMarker.text + "\n" + value)
+                value = Python.strip(value.replacingOccurrences(of: ImageMarker.text, with: ""))
+                value = Python.strip(ImageMarker.text + "\n" + value)
             }
             value = value.replacingOccurrences(of: "QA_GT_caption_based_noisy", with: "")
             return Turn(from: turn.from, value: value)
@@ -159,7 +159,7 @@ public struct TrainingTokenizer: Sendable {
         for (position, turn) in record.turns.enumerated() {
             if position % 2 == 0 {
                 let markers = ImageMarker.count(in: turn.value)
-                let content = PythonText.strip(turn.value.replacingOccurrences(of: ImageMarker.text, with: ""))
+                let content = Python.strip(turn.value.replacingOccurrences(of: ImageMarker.text, with: ""))
                 add("<|im_start|>user\n" + String(repeating: ImageMarker.text, count: markers) + "\n")
                 add(content)
                 add("<|im_end|>\n")

@@ -97,6 +97,8 @@ public struct ResultsFile: Sendable {
         var results: [EvalResult] = [], problems: [(Int, String)] = []
         var start = 0, line = 0
         let bytes = [UInt8](data)
+        // The authors' files have no `turn`: a sample's lines are its turns in order.
+        var turns: [String: Int] = [:]
         while let end = bytes[start...].firstIndex(of: 0x0A) {
             line += 1
             let slice = Array(bytes[start..<end])
@@ -106,7 +108,11 @@ public struct ResultsFile: Sendable {
                 guard let object = try slice.withUnsafeBufferPointer({ try JSONParser.parse($0) }).objectValue else {
                     throw RecordError("not a JSON object")
                 }
-                results.append(try EvalResult(json: object))
+                var result = try EvalResult(json: object)
+                let sample = result.dataset + "\u{0}" + result.sampleID
+                if object["turn"] == nil { result.turn = turns[sample, default: 0] }
+                turns[sample] = result.turn + 1
+                results.append(result)
             } catch let error as RecordError {
                 problems.append((line, error.reason))
             } catch {
