@@ -128,6 +128,26 @@ import Testing
         #expect(try Self.results(partial) == expected)
     }
 
+    @Test func videoMultipleChoiceIsAnsweredAndScored() throws {
+        let bench = try Self.makeBench(samples: 1)
+        defer { try? FileManager.default.removeItem(at: bench) }
+        try FileManager.default.copyItem(at: Fixtures.url("video/h264.mp4"), to: bench.appendingPathComponent("clip.mp4"))
+        try #"{"qid": "v1", "video": "clip.mp4", "question": " What happens? ", "a0": "a", "a1": "b", "a2": "c", "a3": "d", "a4": "e", "answer": 2}"#
+            .appending("\n").write(toFile: bench.path + "/nextqa.jsonl", atomically: true, encoding: .utf8)
+        let listed = try CLI.run(["eval", "list", bench.path + "/nextqa.jsonl"])
+        #expect(listed.stdout.contains("1 samples (nextqa layout)"), "\(listed.stdout)")
+        let run = try self.run(bench, ["--data", "@nextqa.jsonl", "--out", "@video.jsonl", "--frames", "4"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let result = try #require(try Self.results(bench.path + "/video.jsonl").first)
+        #expect(result["gt_response"] as? String == "C")
+        #expect(result["options"] as? [String] == ["a", "b", "c", "d", "e"])
+        #expect(result["dataset"] as? String == "NExT-QA")
+        let scored = try CLI.run(["eval", "score", bench.path + "/video.jsonl", "--scorer", "lmms-eval", "--output", "json"])
+        #expect(scored.status == 0, "\(scored.stderr)")
+        let score = try #require((try scored.json()["datasets"] as? [String: Double])?["NExT-QA"])
+        #expect(score == 0 || score == 1)
+    }
+
     @Test func badInputsAreNamed() throws {
         let bench = try Self.makeBench(samples: 3)
         defer { try? FileManager.default.removeItem(at: bench) }
