@@ -8,7 +8,7 @@ PROMPT ?= What differs between <image> and <image>?
 
 # The Python clients the tests drive the server with (a venv of their own, pinned).
 VENV := .venv
-PYTHON_CLIENTS := openai==3.51.0 pytest==9.2.0
+PYTHON_CLIENTS := openai==3.51.0 pytest==9.2.0 huggingface_hub==2.4.0
 
 LMMS_VENV := .venv-lmms
 

@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "LoomTokenizers", targets: ["LoomTokenizers"]),
         .library(name: "LoomData", targets: ["LoomData"]),
         .library(name: "LoomEval", targets: ["LoomEval"]),
+        .library(name: "LoomTemplates", targets: ["LoomTemplates"]),
+        .library(name: "LoomHub", targets: ["LoomHub"]),
         .library(name: "LoomModels", targets: ["LoomModels"]),
         .library(name: "LoomGeneration", targets: ["LoomGeneration"]),
         .library(name: "LoomMedia", targets: ["LoomMedia"]),
@@ -30,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
@@ -75,7 +78,7 @@ let package = Package(
                 dependencies: ["LoomCore", "LoomTokenizers", "LoomMedia", "LoomModels", "LoomGeneration"],
                 swiftSettings: kernelSettings),
         // Prompts: typed, ordered conversation content rendered by a template into token ids with image slots.
-        .target(name: "LoomPrompt", dependencies: ["LoomTokenizers", "LoomMedia"], swiftSettings: kernelSettings),
+        .target(name: "LoomPrompt", dependencies: ["LoomTokenizers", "LoomMedia", "LoomJSON", "LoomTemplates"], swiftSettings: kernelSettings),
         // The library API: load a model directory, build a conversation, generate as a stream of events.
         .target(name: "LoomKit",
                 dependencies: ["LoomCore", "LoomCheckpoint", "LoomTokenizers", "LoomMedia", "LoomVideo", "LoomModels",
@@ -88,6 +91,11 @@ let package = Package(
                                .product(name: "Logging", package: "swift-log"),
                                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 swiftSettings: kernelSettings),
+        // Chat templates: a sandboxed Jinja engine rendering hub templates exactly as transformers (jinja2) does.
+        .target(name: "LoomTemplates", dependencies: ["LoomJSON"], swiftSettings: kernelSettings),
+        // The Hugging Face hub: its cache layout (shared with every other tool) and `loom pull` over its HTTP protocol.
+        .target(name: "LoomHub", dependencies: ["LoomCore", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+                swiftSettings: kernelSettings),
         // Training data: M4-Instruct records streamed, validated, counted, converted and tokenised with labels.
         .target(name: "LoomData", dependencies: ["LoomJSON", "LoomTokenizers", "LoomMedia", "LoomVideo"],
                 swiftSettings: kernelSettings),
@@ -97,7 +105,7 @@ let package = Package(
         // The `loom` command.
         .executableTarget(name: "LoomCLI",
                           dependencies: ["LoomCore", "LoomCheckpoint", "LoomTokenizers", "LoomMedia", "LoomModels",
-                                         "LoomPrompt", "LoomGeneration", "LoomEngine", "LoomKit", "LoomServer", "LoomVideo", "LoomData", "LoomEval",
+                                         "LoomPrompt", "LoomGeneration", "LoomEngine", "LoomKit", "LoomServer", "LoomVideo", "LoomData", "LoomEval", "LoomHub",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: kernelSettings),
 
@@ -115,6 +123,8 @@ let package = Package(
         .testTarget(name: "LoomKitTests", dependencies: ["LoomKit", "LoomTestSupport"]),
         .testTarget(name: "LoomDataTests", dependencies: ["LoomData", "LoomJSON", "LoomTokenizers", "LoomTestSupport"]),
         .testTarget(name: "LoomEvalTests", dependencies: ["LoomEval", "LoomJSON", "LoomTestSupport"]),
+        .testTarget(name: "LoomTemplatesTests", dependencies: ["LoomTemplates", "LoomJSON", "LoomTestSupport"]),
+        .testTarget(name: "LoomHubTests", dependencies: ["LoomHub", "LoomTestSupport"]),
         .testTarget(name: "LoomCLITests", dependencies: ["LoomTestSupport"]),
         .testTarget(name: "LoomServerTests", dependencies: ["LoomServer", "LoomKit", "LoomTestSupport"]),
     ],

@@ -25,7 +25,7 @@ struct BenchCommand: ParsableCommand {
     var config: String?
     @Flag(name: .customLong("random-weights"), help: "Build the architecture with random weights in memory.")
     var randomWeights = false
-    @Option(help: "Model directory to benchmark instead of a random architecture.") var model: String?
+    @Option(help: "Model directory or hub repo id (ORG/NAME[@REV], from the Hugging Face cache) to benchmark instead of a random architecture.") var model: String?
     @OptionGroup var compute: ComputeFlags
     @Option(help: "Workloads for image models (comma-separated): \(BenchScenario.allCases.map(\.rawValue).joined(separator: ", ")).")
     var scenario: String?
@@ -88,7 +88,7 @@ struct BenchCommand: ParsableCommand {
         let run = BenchRun(engine: try Engine(model: loaded.languageModel, tokenizer: nil, configuration: engineConfiguration),
                            textTokens: textTokens, decodeTokens: decodeTokens)
         if let vision = loaded as? any VisionLanguageModel {
-            let encoder = try vision.imageEncoder(directory: model.map { URL(fileURLWithPath: $0, isDirectory: true) },
+            let encoder = try vision.imageEncoder(directory: try model.map(ModelLocation.resolve),
                                                   anyResPinpoints: nil)
             try benchImages(vision, encoder: encoder, run: run, scenarios: chosen, into: &report)
             if var workload = videoBench {
@@ -114,7 +114,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     func loadModel(_ options: ComputeOptions) throws -> any LoadedModel {
-        if let model { return try ModelRegistry.load(directory: URL(fileURLWithPath: model, isDirectory: true), compute: options) }
+        if let model { return try ModelRegistry.load(directory: try ModelLocation.resolve(model), compute: options) }
         let stored: DType = options.dtype == .bf16 ? .bf16 : .f32
         var compute = options
         compute.dtype = stored

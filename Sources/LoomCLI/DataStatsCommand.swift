@@ -43,13 +43,14 @@ struct DataStatsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let tokenizer = try model.map { try TrainingTokenizer(tokenizer: Tokenizer(directory: URL(fileURLWithPath: $0, isDirectory: true)),
+        let tokenizer = try model.map { try TrainingTokenizer(tokenizer: Tokenizer(directory: ModelLocation.resolve($0, requiring: .tokenizer)),
                                                               preset: LabelPreset(rawValue: preset)!) }
         let table = SeedTable(mapping: try readMapping())
         if !table.unknownTargets.isEmpty {
             throw ValidationError("--mapping names rows the seed's table does not have: \(table.unknownTargets.joined(separator: ", "))")
         }
-        let positions = imagePositions ?? model.flatMap { ImageExpansion.configuredPositions(in: URL(fileURLWithPath: $0, isDirectory: true)) } ?? 729
+        let configured = try model.map { try ModelLocation.resolve($0, requiring: .tokenizer) }.flatMap(ImageExpansion.configuredPositions(in:))
+        let positions = imagePositions ?? configured ?? 729
         var statistics = DataStatistics(tokenizer: tokenizer, positionsPerImage: positions, framesPerVideo: videoFrames, table: table)
         var unreadable = 0
         for file in files {

@@ -43,7 +43,7 @@ struct DataTokenizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let directory = URL(fileURLWithPath: model, isDirectory: true)
+        let directory = try ModelLocation.resolve(model, requiring: .tokenizer)
         let tokenizer = try Tokenizer(directory: directory)
         var converter = try TrainingTokenizer(tokenizer: tokenizer, preset: LabelPreset(rawValue: preset)!)
         converter.systemPrompt = systemPrompt

@@ -36,6 +36,7 @@ struct DataValidateCommand: ParsableCommand {
     func run() throws {
         let media = mediaRoot.map { MediaCheck(root: URL(fileURLWithPath: $0, isDirectory: true), decode: checkMedia, videoFrames: videoFrames) }
         let validator = RecordValidator(media: media)
+        _ = try RecordStream(path: file)
         var invalid = 0
         var kinds: [ProblemKind: Int] = [:]
         var fileError: DataFileError?

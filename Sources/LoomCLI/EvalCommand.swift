@@ -69,7 +69,7 @@ struct EvalRunCommand: ParsableCommand {
         `loom eval score part*.jsonl`. Job files: README, "Evaluation".
         """)
 
-    @Option(help: "Model directory.") var model: String?
+    @Option(help: "Model directory or hub repo id (ORG/NAME[@REV], from the Hugging Face cache).") var model: String?
     @Option(help: "An OpenAI-compatible server to evaluate instead of a local model (e.g. http://127.0.0.1:8080).") var server: String?
     @Option(help: "The model name sent to --server.") var serverModel = "loom"
     @Option(help: "The benchmark file.") var data: String
@@ -106,7 +106,7 @@ struct EvalRunCommand: ParsableCommand {
         settings.skipBad = skipBad
         let backend: any AnswerBackend
         if let model {
-            backend = LocalBackend(loom: try LoomModel(directory: URL(fileURLWithPath: model, isDirectory: true), compute: try compute.options()))
+            backend = LocalBackend(loom: try LoomModel(directory: try ModelLocation.resolve(model), compute: try compute.options()))
         } else {
             guard let url = URL(string: server!), url.scheme == "http" || url.scheme == "https" else { throw ValidationError("--server must be an http(s) URL") }
             backend = ServerBackend(baseURL: url, model: serverModel, apiKey: ProcessInfo.processInfo.environment["OPENAI_API_KEY"])

@@ -40,7 +40,7 @@ struct PixelsCommand: ParsableCommand {
     @Option(help: "Output .npy file.") var out: String
 
     func run() throws {
-        let loom = try LoomModel(directory: URL(fileURLWithPath: model, isDirectory: true))
+        let loom = try LoomModel(directory: try ModelLocation.resolve(model))
         let pixels = try loom.pixels(.path(image))
         try NPY.write(pixels, to: URL(fileURLWithPath: out))
     }

@@ -7,7 +7,7 @@ import LoomPrompt
 
 /// The inputs every prompt-taking command shares.
 struct PromptOptions: ParsableArguments {
-    @Option(help: "Model directory (config.json, *.safetensors, tokenizer.json).") var model: String
+    @Option(help: "Model directory (config.json, *.safetensors, tokenizer.json) or hub repo id ORG/NAME[@REV] in the Hugging Face cache (see loom pull).") var model: String
     @OptionGroup var compute: ComputeFlags
     @Option(help: "The user's message; <image>, <video> and <views> markers stand for the next --image, --video and the --views scene (or the whole prompt with --raw).")
     var prompt: String
@@ -19,8 +19,12 @@ struct PromptOptions: ParsableArguments {
     @Flag(name: .customLong("frame-times"), help: "Put each frame's time (seconds) in the text before it.") var frameTimes = false
     @Option(name: .customLong("views"), help: "The views of one 3D scene: image files, or one folder (taken in name order).")
     var views: [String] = []
-    @Option(help: "Prompt template: hf, interleaved or llava (default: interleaved when the prompt has markers, else hf; llava for original checkpoints).")
-    var template: PromptTemplate?
+    @Option(help: """
+        Prompt template: auto (default: the checkpoint's own chat template when it ships one, interleaved when the prompt \
+        places images with markers, llava for original checkpoints, else hf), checkpoint, hf, interleaved, llava, or a \
+        Jinja template file (.jinja, or .json with a chat_template key).
+        """)
+    var template: String?
     @Option(help: "System prompt.") var system: String?
     @Flag(help: "Use the prompt as is, without a chat format.") var raw = false
     @Option(name: .customLong("max-image-pixels"), help: "Refuse images with more pixels than this (decompression-bomb guard).")
@@ -62,8 +66,9 @@ struct PromptOptions: ParsableArguments {
 
     /// Loads the model named by `--model`.
     func loadModel() throws -> LoomModel {
-        let loom = try LoomModel(directory: URL(fileURLWithPath: model, isDirectory: true), compute: try compute.options())
+        let loom = try LoomModel(directory: try ModelLocation.resolve(model), compute: try compute.options())
         loom.imageLimits = ImageLimits(maxPixels: maxImagePixels)
+        if let file = try templateChoice().file { loom.useChatTemplate(try CheckpointTemplate(file: file)) }
         if imageMode == .anyres, loom.multiPatch == nil {
             guard !(!videos.isEmpty || !views.isEmpty) else { throw ValidationError("--image-mode anyres tiles single images; leave out --video and --views") }
             try loom.useAnyRes(pinpoints: try pinpoints(tile: loom.towerImageSize ?? 0))
@@ -74,7 +79,9 @@ struct PromptOptions: ParsableArguments {
     /// The conversation these options describe, and the template to render it with.
     func conversation(for loom: LoomModel) throws -> (Conversation, PromptTemplate) {
         let markers = [PromptTemplate.imageMarker, PromptTemplate.videoMarker, PromptTemplate.viewsMarker]
-        let chosen = template ?? (loom.usesOriginalTemplate ? .llava : markers.contains { prompt.contains($0) } ? .interleaved : .hf)
+        let choice = try templateChoice()
+        let placed: PromptTemplate? = markers.contains { prompt.contains($0) } ? .interleaved : nil
+        let chosen = choice.builtIn ?? (choice.file != nil ? .checkpoint : loom.usesOriginalTemplate ? .llava : placed ?? loom.automaticTemplate)
         var media: [ContentPart] = images.map { .image(.path($0)) }
         let sampling: VideoRequest.Sampling = switch self.sampling {
         case .uniform: .uniform
@@ -110,3 +117,15 @@ struct PromptOptions: ParsableArguments {
 }
 
 extension PromptTemplate: ExpressibleByArgument {}
+
+extension PromptOptions {
+    /// `--template`: a built-in (or `checkpoint`), a template file, or neither (`auto`).
+    func templateChoice() throws -> (builtIn: PromptTemplate?, file: URL?) {
+        guard let template, template != "auto" else { return (nil, nil) }
+        if let builtIn = PromptTemplate(rawValue: template) { return (builtIn, nil) }
+        guard FileManager.default.fileExists(atPath: template) else {
+            throw ValidationError("--template must be auto, checkpoint, hf, interleaved, llava or a template file; '\(template)' is none of them")
+        }
+        return (nil, URL(fileURLWithPath: template))
+    }
+}

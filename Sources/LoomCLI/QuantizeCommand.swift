@@ -21,7 +21,7 @@ struct QuantizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let source = URL(fileURLWithPath: model, isDirectory: true), destination = URL(fileURLWithPath: out, isDirectory: true)
+        let source = try ModelLocation.resolve(model), destination = URL(fileURLWithPath: out, isDirectory: true)
         guard weights == "bf16" else {
             try QuantizedCheckpointWriter.write(from: source, to: destination, bits: weights == "int8" ? .int8 : .int4)
             return

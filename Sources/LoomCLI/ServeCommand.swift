@@ -19,7 +19,7 @@ struct ServeCommand: ParsableCommand {
             -d '{"model": "llava-interleave-qwen-0.5b-hf", "messages": [{"role": "user", "content": "Hi"}]}'
         """)
 
-    @Option(help: "Model directory (config.json, *.safetensors, tokenizer.json).") var model: String
+    @Option(help: "Model directory (config.json, *.safetensors, tokenizer.json) or hub repo id ORG/NAME[@REV] in the Hugging Face cache (see loom pull).") var model: String
     @OptionGroup var compute: ComputeFlags
     @Option(help: "Address to bind.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port, printed at start).") var port = 8080
@@ -44,13 +44,13 @@ struct ServeCommand: ParsableCommand {
     var allowRemoteMedia = false
     @Option(name: .customLong("cors-origins"), help: "Origins allowed by CORS, comma-separated (none by default).") var corsOrigins: String?
     @Option(help: "Frames sampled from a video (requests may override with loom_frames or media_io_kwargs).") var frames = 16
-    @Option(help: "Default prompt template: hf, interleaved or llava (requests may override with loom_template).")
+    @Option(help: "Default prompt template: hf, checkpoint (the checkpoint's own Jinja chat template), interleaved or llava (requests may override with loom_template).")
     var template: PromptTemplate = .hf
     @Flag(name: .customLong("bind-image-markers"), help: "Bind literal <image> markers in a message's text to its images (counts must match).")
     var bindImageMarkers = false
 
     func run() throws {
-        let directory = URL(fileURLWithPath: model, isDirectory: true)
+        let directory = try ModelLocation.resolve(model)
         var configuration = ServerConfiguration()
         configuration.host = host
         configuration.port = port

@@ -6,12 +6,12 @@ import LoomTokenizers
 struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "tokenize", abstract: "Print the token ids of a text as JSON.")
 
-    @Option(help: "Model (or tokenizer) directory with tokenizer.json.") var model: String
+    @Option(help: "Model (or tokenizer) directory with tokenizer.json, or a hub repo id ORG/NAME[@REV].") var model: String
     @Flag(name: .customLong("no-special"), help: "Treat special-token strings as plain text.") var noSpecial = false
     @Argument(help: "The text.") var text: String
 
     func run() throws {
-        let tokenizer = try Tokenizer(directory: URL(fileURLWithPath: model, isDirectory: true))
+        let tokenizer = try Tokenizer(directory: try ModelLocation.resolve(model, requiring: .tokenizer))
         let ids = tokenizer.encode(text, parseSpecialTokens: !noSpecial)
         try printJSON(Output(ids: ids, tokens: ids.map { tokenizer.token(for: $0) ?? "" }))
     }
@@ -23,12 +23,12 @@ struct TokenizeCommand: ParsableCommand {
 struct DetokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "detokenize", abstract: "Print the text of token ids.")
 
-    @Option(help: "Model (or tokenizer) directory with tokenizer.json.") var model: String
+    @Option(help: "Model (or tokenizer) directory with tokenizer.json, or a hub repo id ORG/NAME[@REV].") var model: String
     @Flag(name: .customLong("skip-special"), help: "Leave special tokens out of the text.") var skipSpecial = false
     @Argument(help: "Token ids (separated by spaces or commas).") var ids: [String]
 
     func run() throws {
-        let tokenizer = try Tokenizer(directory: URL(fileURLWithPath: model, isDirectory: true))
+        let tokenizer = try Tokenizer(directory: try ModelLocation.resolve(model, requiring: .tokenizer))
         let values = try ids.flatMap { $0.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "[" || $0 == "]" }) }.map { part -> Int in
             guard let id = Int(part), id >= 0, id < tokenizer.vocabularySize else {
                 throw ValidationError("'\(part)' is not a token id of this tokenizer (0..<\(tokenizer.vocabularySize))")

@@ -93,7 +93,9 @@ public struct ResultsFile: Sendable {
 
     public init(path: String) throws {
         self.path = path
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RecordError("cannot read \(path): \(FileManager.default.fileExists(atPath: path) ? "not a readable file" : "no such file")")
+        }
         var results: [EvalResult] = [], problems: [(Int, String)] = []
         var start = 0, line = 0
         let bytes = [UInt8](data)

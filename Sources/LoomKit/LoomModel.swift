@@ -25,7 +25,10 @@ public final class LoomModel: @unchecked Sendable {
     public let model: any LoadedModel
     public let tokenizer: Tokenizer
     public let generationConfiguration: GenerationConfiguration
-    public let renderer: PromptRenderer
+    /// Renders prompts (with the checkpoint's chat template, or one given by ``useChatTemplate(_:)``).
+    public var renderer: PromptRenderer { lock.withLock { promptRenderer } }
+    /// Why the checkpoint's chat template could not be compiled (auto then falls back to the built-in templates).
+    public let chatTemplateProblem: String?
     /// Runs every request against the model.
     public let engine: Engine
     /// Milliseconds spent loading.
@@ -33,6 +36,7 @@ public final class LoomModel: @unchecked Sendable {
     private let lock = NSLock()
     private var limits = ImageLimits.default
     private var encoder: (any ImageEncoding)?
+    private var promptRenderer: PromptRenderer
 
     /// Loads the model in `directory`, computing as `compute` says (default: in the checkpoint's dtype;
     /// `.f32` is the parity reference, `.bf16` and int8/int4 weights the fast paths), scheduling as `engine` says.
@@ -44,7 +48,15 @@ public final class LoomModel: @unchecked Sendable {
         generationConfiguration = try GenerationConfiguration.load(from: directory)
         let vision = model as? any VisionLanguageModel
         encoder = try vision?.imageEncoder(directory: directory, anyResPinpoints: nil)
-        renderer = PromptRenderer(tokenizer: tokenizer, vision: encoder.map { .init(imageTokenID: $0.imageTokenID) })
+        var chatTemplate: CheckpointTemplate?
+        do {
+            chatTemplate = try CheckpointTemplate.load(directory: directory, vision: encoder != nil)
+            chatTemplateProblem = nil
+        } catch {
+            chatTemplateProblem = "\(error)"
+        }
+        promptRenderer = PromptRenderer(tokenizer: tokenizer, vision: encoder.map { .init(imageTokenID: $0.imageTokenID) },
+                                        chatTemplate: chatTemplate)
         self.engine = try Engine(model: model.languageModel, tokenizer: tokenizer, configuration: engine)
         loadMs = millisecondsSince(start)
     }
@@ -120,7 +132,18 @@ public final class LoomModel: @unchecked Sendable {
     /// The template used when none is named: `llava` for the original LLaVA-NeXT checkpoints (their tokenizer has
     /// no chat template), otherwise ``PromptTemplate/automatic(for:)``.
     public func defaultTemplate(for conversation: Conversation) -> PromptTemplate {
-        usesOriginalTemplate ? .llava : PromptTemplate.automatic(for: conversation)
+        if usesOriginalTemplate { return .llava }
+        let automatic = PromptTemplate.automatic(for: conversation)
+        return automatic == .hf ? automaticTemplate : automatic
+    }
+
+    /// The template for conversations whose images lead their messages: the checkpoint's own chat template when it
+    /// ships one that compiles, else the built-in `hf`.
+    public var automaticTemplate: PromptTemplate { renderer.chatTemplate == nil ? .hf : .checkpoint }
+
+    /// Renders `.checkpoint` prompts with `template` instead of the checkpoint's own.
+    public func useChatTemplate(_ template: CheckpointTemplate) {
+        lock.withLock { promptRenderer.chatTemplate = template }
     }
 
     /// Whether this is an original LLaVA-NeXT checkpoint, whose prompts use the `llava` template by default.

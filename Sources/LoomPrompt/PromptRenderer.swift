@@ -69,10 +69,13 @@ public struct PromptRenderer: Sendable {
     public let tokenizer: Tokenizer
     /// Nil for a text-only model.
     public let vision: Vision?
+    /// The Jinja chat template `.checkpoint` renders with: the checkpoint's own, or one the caller gave.
+    public var chatTemplate: CheckpointTemplate?
 
-    public init(tokenizer: Tokenizer, vision: Vision?) {
+    public init(tokenizer: Tokenizer, vision: Vision?, chatTemplate: CheckpointTemplate? = nil) {
         self.tokenizer = tokenizer
         self.vision = vision
+        self.chatTemplate = chatTemplate
     }
 
     /// Renders `conversation` with `template` (nil: ``PromptTemplate/automatic(for:)``), ending with the
@@ -109,6 +112,7 @@ public struct PromptRenderer: Sendable {
         case .hf: rendered = encode(hf(conversation, addGenerationPrompt: addGenerationPrompt), text, into: &chunks)
         case .interleaved: rendered = encode(interleaved(conversation, addGenerationPrompt: addGenerationPrompt), text, into: &chunks)
         case .llava: rendered = renderLlava(conversation, addGenerationPrompt: addGenerationPrompt, text: text, into: &chunks)
+        case .checkpoint: rendered = try renderCheckpoint(conversation, addGenerationPrompt: addGenerationPrompt, text: text, into: &chunks)
         }
         return RenderedPrompt(text: rendered, chunks: chunks.chunks, imageTokenID: vision?.imageTokenID ?? 0)
     }

@@ -11,6 +11,8 @@ public enum PromptTemplate: String, Sendable, CaseIterable, Codable {
     /// The original LLaVA-NeXT `qwen_1_5` conversation as the authors' evaluation tokenises it: system prompt
     /// "You are a helpful assistant.", and a `\n` token inserted after every image.
     case llava
+    /// The checkpoint's own Jinja chat template (or a template file the caller gave), rendered as transformers does.
+    case checkpoint
 
     /// The marker that stands for an image in text.
     public static let imageMarker = "<image>"
@@ -85,6 +87,9 @@ public enum PromptError: Error, CustomStringConvertible, Equatable {
     case markerInText(Int)
     case emptyConversation
     case unresolvedVideo
+    case noChatTemplate(String)
+    case templateImageCount(template: String, rendered: Int, images: Int)
+    case templateAltersText(String)
 
     public var description: String {
         switch self {
@@ -101,6 +106,12 @@ public enum PromptError: Error, CustomStringConvertible, Equatable {
             return "empty prompt: the conversation has no text and no images"
         case .unresolvedVideo:
             return "a video must be decoded into frames before the prompt is rendered (LoomModel does this)"
+        case .noChatTemplate(let where_):
+            return "\(where_) has no chat template (give --template hf, interleaved, llava or a template file)"
+        case .templateImageCount(let template, let rendered, let images):
+            return "the chat template \(template) rendered \(rendered) image token\(rendered == 1 ? "" : "s") for \(images) image\(images == 1 ? "" : "s")"
+        case .templateAltersText(let template):
+            return "the chat template \(template) changes message text, so it cannot keep special-token strings in it inert; use a built-in template"
         }
     }
 }

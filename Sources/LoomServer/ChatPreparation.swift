@@ -169,7 +169,7 @@ struct ChatPreparation {
     func chosenTemplate(_ name: String?) throws -> PromptTemplate {
         guard let name else { return configuration.template }
         guard let template = PromptTemplate(rawValue: name) else {
-            throw APIError.badRequest("loom_template must be hf, interleaved or llava, is '\(name)'", param: "loom_template")
+            throw APIError.badRequest("loom_template must be checkpoint, hf, interleaved or llava, is '\(name)'", param: "loom_template")
         }
         return template
     }
