@@ -52,6 +52,8 @@ public final class Qwen2Model: LanguageModel, @unchecked Sendable {
         let p = names.decoderPrefix
         let embed = try checkpoint.weight(p + "embed_tokens.weight", shape: [configuration.vocabSize, h])
         embedTokens = embed
+        try checkpoint.requireLayers(configuration.numHiddenLayers, prefix: p + "layers.", probe: "input_layernorm.weight",
+                                     field: "num_hidden_layers \(configuration.numHiddenLayers)")
         layers = try (0..<configuration.numHiddenLayers).map { i in
             let l = "\(p)layers.\(i)."
             let qkv = try checkpoint.stackedLinear(["q", "k", "v"].map { l + "self_attn.\($0)_proj" }, rows: [heads * d, kv * d, kv * d],

@@ -48,6 +48,8 @@ public final class SiglipVisionTower: @unchecked Sendable {
         positionEmbedding = try source.weight(prefix + "embeddings.position_embedding.weight",
                                               shape: [configuration.patchCount, h]).tensor()
         let needed = resolved.max() ?? 0
+        try source.requireLayers(needed, prefix: prefix + "encoder.layers.", probe: "layer_norm1.weight",
+                                 field: "vision_config.num_hidden_layers \(configuration.numHiddenLayers)")
         layers = try (0..<needed).map { i in
             let l = "\(prefix)encoder.layers.\(i)."
             let qkv = try source.stackedLinear(["q", "k", "v"].map { l + "self_attn.\($0)_proj" }, rows: [h, h, h], columns: h)

@@ -130,6 +130,26 @@ import LoomTestSupport
         }
     }
 
+    @Test func layerCountBeyondTheCheckpointIsAnError() throws {
+        let dir = try brokenCopy { $0["num_hidden_layers"] = 1_000_000_000 }
+        #expect(throws: ModelError.invalidConfiguration("num_hidden_layers 1000000000: 1000000000 layers needed but the checkpoint holds 2 (model.layers.0…)")) {
+            try ModelRegistry.load(directory: dir)
+        }
+        let llava = try Fixtures.copy(Fixtures.url("llava/tiny-84"))
+        let url = llava.appendingPathComponent("config.json")
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        var vision = config["vision_config"] as! [String: Any]
+        vision["num_hidden_layers"] = 1_000_000_000
+        config["vision_config"] = vision
+        try JSONSerialization.data(withJSONObject: config).write(to: url)
+        do {
+            _ = try ModelRegistry.load(directory: llava)
+            Issue.record("loaded a vision tower of a billion layers")
+        } catch let error as ModelError {
+            #expect("\(error)".contains("vision_config.num_hidden_layers 1000000000: 1000000000 layers needed but the checkpoint holds 2"), "\(error)")
+        }
+    }
+
     @Test func invalidConfigValue() throws {
         let dir = try brokenCopy { $0["num_key_value_heads"] = 3 }
         #expect(throws: ModelError.self) { try ModelRegistry.load(directory: dir) }
