@@ -58,6 +58,11 @@ public final class Checkpoint: @unchecked Sendable {
               let map = json["weight_map"] as? [String: String] else {
             throw CheckpointError.invalidIndex(file: url.lastPathComponent, reason: "no \"weight_map\" object of strings")
         }
+        // Shards are plain file names in the model directory: never a path elsewhere on the machine.
+        for shard in Set(map.values) where shard.isEmpty || shard.contains("/") || shard.contains("\\") || shard == "." || shard == ".." {
+            throw CheckpointError.invalidIndex(file: url.lastPathComponent,
+                                               reason: "shard '\(shard)' is not a plain file name in the model directory")
+        }
         return map
     }
 

@@ -150,6 +150,21 @@ import LoomTestSupport
         }
     }
 
+    @Test(arguments: ["../outside.safetensors", "/etc/passwd", "sub/model.safetensors", ".."])
+    func shardNamesArePlainFileNames(_ shard: String) throws {
+        let dir = try Fixtures.copy(Fixtures.url("qwen2/mqa-sharded"))
+        let url = dir.appendingPathComponent("model.safetensors.index.json")
+        var index = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        var map = index["weight_map"] as! [String: String]
+        map[map.keys.sorted()[0]] = shard
+        index["weight_map"] = map
+        try JSONSerialization.data(withJSONObject: index).write(to: url)
+        #expect(throws: CheckpointError.invalidIndex(file: "model.safetensors.index.json",
+                                                     reason: "shard '\(shard)' is not a plain file name in the model directory")) {
+            try ModelRegistry.load(directory: dir)
+        }
+    }
+
     @Test func invalidConfigValue() throws {
         let dir = try brokenCopy { $0["num_key_value_heads"] = 3 }
         #expect(throws: ModelError.self) { try ModelRegistry.load(directory: dir) }
