@@ -8,11 +8,25 @@ struct TokenizeCommand: ParsableCommand {
 
     @Option(help: "Model (or tokenizer) directory with tokenizer.json, or a hub repo id ORG/NAME[@REV].") var model: String
     @Flag(name: .customLong("no-special"), help: "Treat special-token strings as plain text.") var noSpecial = false
-    @Argument(help: "The text.") var text: String
+    @Argument(help: "The text.") var text: String?
+    @Option(help: "Read the text from this file instead (- for standard input): for texts longer than a command line allows.")
+    var file: String?
+
+    func validate() throws {
+        if (text == nil) == (file == nil) { throw ValidationError("give the text, or --file PATH (- for standard input), not both") }
+    }
 
     func run() throws {
         let tokenizer = try Tokenizer(directory: try ModelLocation.resolve(model, requiring: .tokenizer))
-        let ids = tokenizer.encode(text, parseSpecialTokens: !noSpecial)
+        let input: String
+        if let file {
+            let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: file)
+            guard let data else { throw ValidationError("cannot read --file \(file)") }
+            input = String(decoding: data, as: UTF8.self)
+        } else {
+            input = text!
+        }
+        let ids = tokenizer.encode(input, parseSpecialTokens: !noSpecial)
         try printJSON(Output(ids: ids, tokens: ids.map { tokenizer.token(for: $0) ?? "" }))
     }
 

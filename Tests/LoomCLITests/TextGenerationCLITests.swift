@@ -40,6 +40,24 @@ import LoomTestSupport
         #expect(back.stdout == "<|im_start|>user\nHi there<|im_end|>\n")
     }
 
+    /// `--file` reads texts longer than a command line holds (a 300 KiB argument is refused by the kernel).
+    @Test func tokenizeReadsAFile() throws {
+        let model = Fixtures.url("qwen2/gqa-f32").path
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("loom-text-\(UUID().uuidString).txt")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let text = String(repeating: "Hello there, ", count: 3) + "<|im_end|>"
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let fromFile = try CLI.run(["tokenize", "--model", model, "--file", file.path])
+        let fromArgument = try CLI.run(["tokenize", "--model", model, text])
+        #expect(fromFile.status == 0, "\(fromFile.stderr)")
+        #expect(Fixtures.ints(try fromFile.json(), "ids") == Fixtures.ints(try fromArgument.json(), "ids"))
+        let long = String(repeating: "a", count: 300 << 10)
+        try long.write(to: file, atomically: true, encoding: .utf8)
+        let big = try CLI.run(["tokenize", "--model", model, "--file", file.path])
+        #expect(big.status == 0, "\(big.stderr)")
+        #expect(!Fixtures.ints(try big.json(), "ids").isEmpty)
+    }
+
     /// Each failure exits non-zero with a one-line message that names the cause.
     @Test(arguments: [
         (["generate", "--model", "/nonexistent/model", "--prompt", "hi"], "/nonexistent/model"),
