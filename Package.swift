@@ -97,7 +97,7 @@ let package = Package(
         .target(name: "LoomHub", dependencies: ["LoomCore", .product(name: "AsyncHTTPClient", package: "async-http-client")],
                 swiftSettings: kernelSettings),
         // Training data: M4-Instruct records streamed, validated, counted, converted and tokenised with labels.
-        .target(name: "LoomData", dependencies: ["LoomJSON", "LoomTokenizers", "LoomMedia", "LoomVideo"],
+        .target(name: "LoomData", dependencies: ["LoomCore", "LoomJSON", "LoomTokenizers", "LoomMedia", "LoomVideo"],
                 swiftSettings: kernelSettings),
         // Evaluation: benchmark records, answers through the engine (or a server), results, the references' scorers.
         .target(name: "LoomEval", dependencies: ["LoomJSON", "LoomData", "LoomMedia", "LoomPrompt", "LoomKit"],
@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "LoomEngineTests", dependencies: ["LoomEngine", "LoomKit", "LoomCore", "LoomModels", "LoomGeneration", "LoomTestSupport"]),
         .testTarget(name: "LoomPromptTests", dependencies: ["LoomPrompt", "LoomTokenizers", "LoomTestSupport"]),
         .testTarget(name: "LoomKitTests", dependencies: ["LoomKit", "LoomTestSupport"]),
-        .testTarget(name: "LoomDataTests", dependencies: ["LoomData", "LoomJSON", "LoomTokenizers", "LoomTestSupport"]),
+        .testTarget(name: "LoomDataTests", dependencies: ["LoomData", "LoomCore", "LoomJSON", "LoomTokenizers", "LoomTestSupport"]),
         .testTarget(name: "LoomEvalTests", dependencies: ["LoomEval", "LoomJSON", "LoomTestSupport"]),
         .testTarget(name: "LoomTemplatesTests", dependencies: ["LoomTemplates", "LoomJSON", "LoomTestSupport"]),
         .testTarget(name: "LoomHubTests", dependencies: ["LoomHub", "LoomTestSupport"]),

@@ -1,4 +1,5 @@
 import Foundation
+import LoomCore
 
 /// Which records of a file to keep (LLaVA-NeXT's data-mixture grammar, `train.py` l.978–1030): `all`,
 /// `first:N`, `end:N`, `random:N`, `random:P%` (P percent, rounded up), or a fraction `0.25` (= `random:25%`).
@@ -68,33 +69,5 @@ public enum RecordSelection: Sendable, Equatable, CustomStringConvertible {
             let k = Int((p * Double(total) / 100).rounded(.up))
             return random.sample(min(k, total), of: total)
         }
-    }
-}
-
-/// A small seeded generator (SplitMix64): the same seed gives the same choices on every machine.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A uniform number in [0, 1).
-    public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-
-    /// `k` distinct positions of `0..<n`, sorted (Floyd's algorithm: k draws, no array of n).
-    public mutating func sample(_ k: Int, of n: Int) -> [Int] {
-        var chosen = Set<Int>()
-        for j in (n - k)..<n {
-            let t = Int.random(in: 0...j, using: &self)
-            if !chosen.insert(t).inserted { chosen.insert(j) }
-        }
-        return chosen.sorted()
     }
 }

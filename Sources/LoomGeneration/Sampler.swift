@@ -1,4 +1,5 @@
 import Foundation
+import LoomCore
 
 /// A seeded xoshiro256** generator: reproducible across runs and platforms.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
@@ -6,15 +7,8 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 
     /// A generator whose sequence depends only on `seed`.
     public init(seed: UInt64) {
-        var x = seed
-        func splitMix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        state = (splitMix(), splitMix(), splitMix(), splitMix())
+        var seeder = SplitMix64(seed: seed)
+        state = (seeder.next(), seeder.next(), seeder.next(), seeder.next())
     }
 
     public mutating func next() -> UInt64 {
@@ -28,9 +22,6 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         state.3 = state.3 << 45 | state.3 >> 19
         return result
     }
-
-    /// A uniform value in [0, 1) with 53 random bits.
-    public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
 
 /// Picks the next token from logits: arg-max when the temperature is 0, otherwise temperature, top-k and

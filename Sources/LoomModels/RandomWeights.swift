@@ -32,10 +32,7 @@ public final class RandomWeights: TensorSource, @unchecked Sendable {
         Parallel.forEachChunk(count, costPerItem: 4) { range in
             for i in range {
                 // SplitMix64 of (seed, index): the same values however the work is split.
-                var state = base &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(i) &* 0xBF58_476D_1CE4_E5B9
-                state = (state ^ (state >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                state = (state ^ (state >> 27)) &* 0x94D0_49BB_1331_11EB
-                state ^= state >> 31
+                let state = SplitMix64.mix(base &* SplitMix64.increment &+ UInt64(i) &* 0xBF58_476D_1CE4_E5B9)
                 let value = (Float(state >> 40) / Float(1 << 24) * 2 - 1) * scale
                 switch self.dtype {
                 case .f32: buffer.pointer.storeBytes(of: value, toByteOffset: i * 4, as: Float.self)

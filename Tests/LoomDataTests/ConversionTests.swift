@@ -1,4 +1,5 @@
 import Foundation
+import LoomCore
 import LoomData
 import LoomJSON
 import Testing
