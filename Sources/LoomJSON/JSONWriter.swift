@@ -60,24 +60,40 @@ public enum JSONWriter {
         }
     }
 
-    /// Appends `text` quoted, escaping `"`, `\` and control characters as `json.dumps` does.
-    public static func appendString(_ text: String, to out: inout [UInt8]) {
+    /// Appends `text` quoted, escaping `"`, `\`, the short escapes and other control characters as `json.dumps`
+    /// does; with `asciiOnly` (`ensure_ascii=True`) also every character above `~` as `\uXXXX` (UTF-16 surrogate
+    /// pairs beyond U+FFFF).
+    public static func appendString(_ text: String, asciiOnly: Bool = false, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0x08: out += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
-            case 0x0C: out += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 15)]]
-            default: out.append(byte)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case "\\": out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case "\n": out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case "\r": out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case "\t": out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case "\u{08}": out += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+            case "\u{0C}": out += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+            default:
+                let value = scalar.value
+                if value < 0x20 || (asciiOnly && value > 0x7E) {
+                    if value >= 0x10000 {
+                        appendEscape(0xD800 + ((value - 0x10000) >> 10), to: &out)
+                        appendEscape(0xDC00 + ((value - 0x10000) & 0x3FF), to: &out)
+                    } else {
+                        appendEscape(value, to: &out)
+                    }
+                } else {
+                    UTF8.encode(scalar) { out.append($0) }
+                }
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// `\uXXXX` (lower-case hex) for one UTF-16 unit.
+    private static func appendEscape(_ unit: UInt32, to out: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        out += [UInt8(ascii: "\\"), UInt8(ascii: "u")] + [12, 8, 4, 0].map { hex[Int((unit >> UInt32($0)) & 15)] }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LoomJSON
 
 /// Python `str()` of a value: what `{{ x }}`, `~` and `|string` produce.
 func pythonStr(_ value: Value) -> String {
@@ -139,38 +140,11 @@ private struct JSONStyle {
     let keySeparator: String
 }
 
-private func hex4(_ v: UInt32) -> String {
-    let h = String(v, radix: 16)
-    return "\\u" + String(repeating: "0", count: 4 - h.count) + h
-}
-
+/// A JSON string as `json.dumps` writes it (LoomJSON's writer), `ensure_ascii` as `asciiOnly` says.
 private func jsonString(_ s: String, asciiOnly: Bool, into out: inout String) {
-    out.unicodeScalars.append("\"")
-    for c in s.unicodeScalars {
-        switch c {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case "\u{08}": out += "\\b"
-        case "\u{0C}": out += "\\f"
-        default:
-            if c.value < 0x20 {
-                out += hex4(c.value)
-            } else if asciiOnly && c.value > 0x7E {
-                if c.value >= 0x10000 {
-                    let v = c.value - 0x10000
-                    out += hex4(0xD800 + (v >> 10)) + hex4(0xDC00 + (v & 0x3FF))
-                } else {
-                    out += hex4(c.value)
-                }
-            } else {
-                out.unicodeScalars.append(c)
-            }
-        }
-    }
-    out.unicodeScalars.append("\"")
+    var bytes: [UInt8] = []
+    JSONWriter.appendString(s, asciiOnly: asciiOnly, to: &bytes)
+    out += String(decoding: bytes, as: UTF8.self)
 }
 
 private func writeJSON(_ value: Value, _ style: JSONStyle, level: Int, into out: inout String) throws {
