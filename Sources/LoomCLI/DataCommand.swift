@@ -23,7 +23,11 @@ struct DataCommand: ParsableCommand {
 
 /// Streams the records of `path`, reporting progress under `label`; `body` gets each raw record.
 func forEachRecord(in path: String, label: String, _ body: (RawRecord) throws -> Void) throws -> (records: Int, seconds: Double) {
-    let stream = try RecordStream(path: path)
+    try forEachRecord(in: RecordStream(path: path), label: label, body)
+}
+
+/// Reads the records of an open `stream`, reporting progress under `label`; `body` gets each raw record.
+func forEachRecord(in stream: RecordStream, label: String, _ body: (RawRecord) throws -> Void) throws -> (records: Int, seconds: Double) {
     let progress = ProgressLine(label, totalBytes: stream.fileSize)
     var count = 0
     defer { progress.finish() }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import LoomCore
 import LoomData
+import LoomEval
 
 /// `loom data convert`: front / interleaved / mixed text formats, data mixtures, samples and shards, streamed.
 struct DataConvertCommand: ParsableCommand {
@@ -34,7 +36,7 @@ struct DataConvertCommand: ParsableCommand {
     func run() throws {
         let inputs = try selections()
         let plan = try FormatPlan(format)
-        let (shardIndex, shardCount) = try parseShard()
+        let slice = try shard.map(ShardSpec.init(parsing:))
         var random = SplitMix64(seed: seed)
         // Positions chosen per file (nil = every record, decided while streaming).
         var chosen: [Set<Int>?] = []
@@ -65,7 +67,7 @@ struct DataConvertCommand: ParsableCommand {
                 if let sampled, !sampled.contains(position) { return }
                 let kept = keptIndex
                 keptIndex += 1
-                guard kept % shardCount == shardIndex else { return }
+                if let slice, kept % slice.count != slice.index { return }
                 let record: DataRecord
                 do {
                     record = try DataRecord(bytes: raw.bytes)
@@ -90,15 +92,6 @@ struct DataConvertCommand: ParsableCommand {
         }
         if inputs.isEmpty { throw ValidationError("give data files, or --mix FILE=SPEC,…") }
         return inputs
-    }
-
-    private func parseShard() throws -> (Int, Int) {
-        guard let shard else { return (0, 1) }
-        let parts = shard.split(separator: "/")
-        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 0, i < n else {
-            throw ValidationError("--shard must be i/n with 0 ≤ i < n, got '\(shard)'")
-        }
-        return (i, n)
     }
 
     private func countRecords(_ path: String) throws -> Int {

@@ -43,14 +43,13 @@ struct DataStatsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let tokenizer = try model.map { try TrainingTokenizer(tokenizer: Tokenizer(directory: ModelLocation.resolve($0, requiring: .tokenizer)),
-                                                              preset: LabelPreset(rawValue: preset)!) }
+        let directory = try model.map { try ModelLocation.resolve($0, requiring: .tokenizer) }
+        let tokenizer = try directory.map { try TrainingTokenizer(tokenizer: Tokenizer(directory: $0), preset: LabelPreset(rawValue: preset)!) }
         let table = SeedTable(mapping: try readMapping())
         if !table.unknownTargets.isEmpty {
             throw ValidationError("--mapping names rows the seed's table does not have: \(table.unknownTargets.joined(separator: ", "))")
         }
-        let configured = try model.map { try ModelLocation.resolve($0, requiring: .tokenizer) }.flatMap(ImageExpansion.configuredPositions(in:))
-        let positions = imagePositions ?? configured ?? 729
+        let positions = imagePositions ?? directory.flatMap(ImageExpansion.configuredPositions(in:)) ?? 729
         var statistics = DataStatistics(tokenizer: tokenizer, positionsPerImage: positions, framesPerVideo: videoFrames, table: table)
         var unreadable = 0
         for file in files {

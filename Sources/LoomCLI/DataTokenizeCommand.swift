@@ -99,8 +99,11 @@ struct ImageExpansion {
     }
 
     /// Positions per image from `config.json`: `(image_size / patch_size)²` of the vision tower.
-    static func configuredPositions(in directory: URL) -> Int? {
-        guard let vision = config(in: directory)?["vision_config"]?.objectValue, let size = vision["image_size"]?.intValue,
+    static func configuredPositions(in directory: URL) -> Int? { positions(config: config(in: directory)) }
+
+    /// `(image_size / patch_size)²` of a parsed `config.json`'s vision tower.
+    static func positions(config: JSONObject?) -> Int? {
+        guard let vision = config?["vision_config"]?.objectValue, let size = vision["image_size"]?.intValue,
               let patch = vision["patch_size"]?.intValue, patch > 0 else { return nil }
         return (size / patch) * (size / patch)
     }
@@ -113,7 +116,7 @@ struct ImageExpansion {
         } else {
             throw ValidationError("--expand: neither \(configURL.path) (image_token_index) nor the tokenizer (<image>) names the image token")
         }
-        if let positions = override ?? Self.configuredPositions(in: directory) {
+        if let positions = override ?? Self.positions(config: config) {
             self.positions = positions
         } else {
             throw ValidationError("--expand: \(configURL.path) has no vision_config image_size / patch_size; give --image-positions N")

@@ -36,13 +36,13 @@ struct DataValidateCommand: ParsableCommand {
     func run() throws {
         let media = mediaRoot.map { MediaCheck(root: URL(fileURLWithPath: $0, isDirectory: true), decode: checkMedia, videoFrames: videoFrames) }
         let validator = RecordValidator(media: media)
-        _ = try RecordStream(path: file)
+        let stream = try RecordStream(path: file)
         var invalid = 0
         var kinds: [ProblemKind: Int] = [:]
         var fileError: DataFileError?
         var result = (records: 0, seconds: 0.0)
         do {
-            result = try forEachRecord(in: file, label: "validate") { raw in
+            result = try forEachRecord(in: stream, label: "validate") { raw in
                 let problems = validator.problems(in: raw)
                 if !problems.isEmpty {
                     invalid += 1

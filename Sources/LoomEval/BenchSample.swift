@@ -140,7 +140,7 @@ public struct BenchFile: Sendable {
                     throw RecordError("not a JSON object")
                 }
                 let sample = try BenchSample(json: object)
-                guard seen.insert(sample.dataset + "\u{0}" + sample.sampleID).inserted else {
+                guard seen.insert(EvalResult.sampleKey(dataset: sample.dataset, sampleID: sample.sampleID)).inserted else {
                     throw RecordError("duplicate sample_id \(sample.sampleID) in dataset \(sample.dataset)")
                 }
                 samples.append(sample)

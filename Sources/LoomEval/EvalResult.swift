@@ -43,7 +43,13 @@ public struct EvalResult: Sendable, Equatable {
     /// What identifies the answer across runs and shards: dataset, sample and turn.
     public var key: String { Self.key(dataset: dataset, sampleID: sampleID, turn: turn) }
 
-    static func key(dataset: String, sampleID: String, turn: Int) -> String { "\(dataset)\u{0}\(sampleID)\u{0}\(turn)" }
+    /// The sample the answer belongs to (all its turns).
+    var sampleKey: String { Self.sampleKey(dataset: dataset, sampleID: sampleID) }
+
+    /// What identifies a sample: its dataset and id (ids repeat across datasets).
+    static func sampleKey(dataset: String, sampleID: String) -> String { "\(dataset)\u{0}\(sampleID)" }
+
+    static func key(dataset: String, sampleID: String, turn: Int) -> String { "\(sampleKey(dataset: dataset, sampleID: sampleID))\u{0}\(turn)" }
 
     /// The JSON line (without its newline).
     public func jsonLine() -> [UInt8] {
@@ -90,6 +96,8 @@ public struct ResultsFile: Sendable {
     public let problems: [(line: Int, reason: String)]
     /// The byte length of the complete lines (a run killed mid-write leaves a partial last line after it).
     public let completeLength: Int
+    /// The file's byte length.
+    public let length: Int
 
     public init(path: String) throws {
         self.path = path
@@ -111,7 +119,7 @@ public struct ResultsFile: Sendable {
                     throw RecordError("not a JSON object")
                 }
                 var result = try EvalResult(json: object)
-                let sample = result.dataset + "\u{0}" + result.sampleID
+                let sample = result.sampleKey
                 if object["turn"] == nil { result.turn = turns[sample, default: 0] }
                 turns[sample] = result.turn + 1
                 results.append(result)
@@ -122,6 +130,7 @@ public struct ResultsFile: Sendable {
             }
         }
         completeLength = start
+        length = bytes.count
         self.results = results
         self.problems = problems
     }

@@ -130,17 +130,17 @@ public final class EvalRun {
         if let problem = file.problems.first {
             throw RecordError("\(path) line \(problem.line): \(problem.reason); not a results file of this run")
         }
-        let expected = Dictionary(samples.map { ($0.dataset + "\u{0}" + $0.sampleID, $0.turns.count) }, uniquingKeysWith: { a, _ in a })
+        let expected = Dictionary(samples.map { (EvalResult.sampleKey(dataset: $0.dataset, sampleID: $0.sampleID), $0.turns.count) },
+                                  uniquingKeysWith: { a, _ in a })
         var turns: [String: Int] = [:]
         for result in file.results {
-            guard expected[result.dataset + "\u{0}" + result.sampleID] != nil else {
+            guard expected[result.sampleKey] != nil else {
                 throw RecordError("\(path) holds sample \(result.sampleID) of \(result.dataset), which this benchmark (and shard) does not: not a results file of this run")
             }
-            turns[result.dataset + "\u{0}" + result.sampleID, default: 0] += 1
+            turns[result.sampleKey, default: 0] += 1
         }
-        let complete = file.results.filter { turns[$0.dataset + "\u{0}" + $0.sampleID] == expected[$0.dataset + "\u{0}" + $0.sampleID] }
-        let length = try Data(contentsOf: URL(fileURLWithPath: path)).count
-        if complete.count != file.results.count || file.completeLength != length {
+        let complete = file.results.filter { turns[$0.sampleKey] == expected[$0.sampleKey] }
+        if complete.count != file.results.count || file.completeLength != file.length {
             let output = try OutputFile(path: path)
             for result in complete { try output.write(result.jsonLine() + [0x0A]) }
             try output.finish()

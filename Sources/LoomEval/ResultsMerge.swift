@@ -5,6 +5,8 @@ import LoomData
 /// reduced to their option letter (lmms-eval's parser) before the chosen scorer sees them.
 public struct MergedResults: Sendable {
     public let results: [EvalResult]
+    /// Per result, the option lmms-eval's parser picks in a NExT-QA answer (nil: none, or not a choice question).
+    private let choices: [Int?]
     /// NExT-QA answers in which lmms-eval's parser finds no option (it would pick one at random): scored wrong here.
     public let unparsedChoices: [(sampleID: String, dataset: String)]
 
@@ -24,20 +26,17 @@ public struct MergedResults: Sendable {
             }
         }
         self.results = results
-        var unparsed: [(String, String)] = []
-        for result in results where !result.options.isEmpty && NextQAScoring.parse(response: result.prediction, options: result.options) == nil {
-            unparsed.append((result.sampleID, result.dataset))
-        }
-        unparsedChoices = unparsed
+        choices = results.map { $0.options.isEmpty ? nil : NextQAScoring.parse(response: $0.prediction, options: $0.options) }
+        unparsedChoices = zip(results, choices).filter { !$0.0.options.isEmpty && $0.1 == nil }.map { ($0.0.sampleID, $0.0.dataset) }
     }
 
     /// The samples the scorers read (a NExT-QA answer becomes the letter of the option it picks, or "" when none).
     public var scoredSamples: [ScoredSample] {
-        results.map { result in
+        zip(results, choices).map { result, choice in
             var prediction = result.prediction
             if !result.options.isEmpty {
                 let letters = ["A", "B", "C", "D", "E", "F", "G", "H"]
-                prediction = NextQAScoring.parse(response: result.prediction, options: result.options).map { letters[$0] } ?? ""
+                prediction = choice.map { letters[$0] } ?? ""
             }
             return ScoredSample(sampleID: result.sampleID, dataset: result.dataset, questionType: result.questionType,
                                 prediction: prediction, answer: result.answer)
