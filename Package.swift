@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "LoomEngine", targets: ["LoomEngine"]),
         .library(name: "LoomKit", targets: ["LoomKit"]),
         .library(name: "LoomServer", targets: ["LoomServer"]),
+        .library(name: "LoomTrain", targets: ["LoomTrain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -102,10 +103,14 @@ let package = Package(
         // Evaluation: benchmark records, answers through the engine (or a server), results, the references' scorers.
         .target(name: "LoomEval", dependencies: ["LoomJSON", "LoomData", "LoomMedia", "LoomPrompt", "LoomKit"],
                 swiftSettings: kernelSettings),
+        // Training: backward passes over Loom's kernels, LoRA, AdamW, the training loop and its checkpoints.
+        .target(name: "LoomTrain",
+                dependencies: ["CBLAS", "LoomCore", "LoomCheckpoint", "LoomJSON", "LoomModels", "LoomData", "LoomMedia", "LoomKit"],
+                swiftSettings: kernelSettings),
         // The `loom` command.
         .executableTarget(name: "LoomCLI",
                           dependencies: ["LoomCore", "LoomCheckpoint", "LoomTokenizers", "LoomMedia", "LoomModels",
-                                         "LoomPrompt", "LoomGeneration", "LoomEngine", "LoomKit", "LoomServer", "LoomVideo", "LoomData", "LoomEval", "LoomHub",
+                                         "LoomPrompt", "LoomGeneration", "LoomEngine", "LoomKit", "LoomServer", "LoomVideo", "LoomData", "LoomEval", "LoomHub", "LoomTrain",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: kernelSettings),
 
@@ -126,6 +131,7 @@ let package = Package(
         .testTarget(name: "LoomTemplatesTests", dependencies: ["LoomTemplates", "LoomJSON", "LoomTestSupport"]),
         .testTarget(name: "LoomHubTests", dependencies: ["LoomHub", "LoomTestSupport"]),
         .testTarget(name: "LoomCLITests", dependencies: ["LoomTestSupport"]),
+        .testTarget(name: "LoomTrainTests", dependencies: ["LoomTrain", "LoomModels", "LoomCheckpoint", "LoomCore", "LoomJSON", "LoomTestSupport"]),
         .testTarget(name: "LoomServerTests", dependencies: ["LoomServer", "LoomKit", "LoomTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

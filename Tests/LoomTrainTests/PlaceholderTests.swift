@@ -1,0 +1,4 @@
+import Testing
+@testable import LoomTrain
+
+@Suite struct LoomTrainPlaceholderTests {}
