@@ -156,7 +156,9 @@ public final class OpenAIServer: Sendable {
     }
 
     /// Submits every choice of `prepared` to the engine and answers, streaming or not; a client that closes the
-    /// connection cancels its choices.
+    /// connection cancels its choices. Watching for that consumes the connection's input, so Hummingbird closes the
+    /// connection after the answer: it says `Connection: close`, so that no client sends its next request into a
+    /// connection that is going away.
     func run(_ prepared: PreparedRequest, call: Call, loom: LoomModel, request: Request) async throws -> Response {
         let submission = try ChoiceStreams(prepared, engine: loom.engine)
         state.begin()
@@ -177,7 +179,9 @@ public final class OpenAIServer: Sendable {
                 let completion = outputs.reduce(0) { $0 + $1.completionTokens }
                 logger.info("\(call.responseID) 200 prompt=\(prepared.positions) completion=\(completion) total=\(Int(Date().timeIntervalSince(start) * 1000))ms")
                 finish(200)
-                return jsonResponse(responseBody(outputs, call: call, loom: loom, promptTokens: prepared.positions))
+                var response = jsonResponse(responseBody(outputs, call: call, loom: loom, promptTokens: prepared.positions))
+                response.headers[.connection] = "close"
+                return response
             } catch {
                 submission.cancel()
                 finish(nil)
@@ -198,7 +202,7 @@ public final class OpenAIServer: Sendable {
             }
             try? await writer.finish(nil)
         }
-        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache",
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .connection: "close",
                                                HTTPField.Name("X-Accel-Buffering")!: "no"], body: body)
     }
 
