@@ -105,7 +105,8 @@ let package = Package(
                 swiftSettings: kernelSettings),
         // Training: backward passes over Loom's kernels, LoRA, AdamW, the training loop and its checkpoints.
         .target(name: "LoomTrain",
-                dependencies: ["CBLAS", "LoomCore", "LoomCheckpoint", "LoomJSON", "LoomModels", "LoomData", "LoomMedia", "LoomKit"],
+                dependencies: ["CBLAS", "LoomCore", "LoomCheckpoint", "LoomJSON", "LoomTokenizers", "LoomModels", "LoomData", "LoomMedia",
+                               "LoomVideo"],
                 swiftSettings: kernelSettings),
         // The `loom` command.
         .executableTarget(name: "LoomCLI",

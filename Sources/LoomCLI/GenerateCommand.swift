@@ -16,11 +16,13 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .customLong("stop"), help: "Stop before this string (repeatable).") var stopStrings: [String] = []
     @Option(help: "Output format: text (streamed) or json.") var output: OutputFormat = .text
     @Option(help: "Report log-probabilities with this many alternatives per token (JSON output).") var logprobs: Int?
+    @Option(help: "A PEFT LoRA adapter directory (adapter_config.json, adapter_model.safetensors), applied without merging.")
+    var adapter: String?
 
     enum OutputFormat: String, ExpressibleByArgument { case text, json }
 
     func run() throws {
-        let loom = try input.loadModel()
+        let loom = try input.loadModel(adapter: adapter.map { URL(fileURLWithPath: $0, isDirectory: true) })
         let rendered = try input.render(with: loom).prompt
         var parameters = loom.defaultParameters
         if let maxTokens { parameters.maxNewTokens = maxTokens }

@@ -64,9 +64,9 @@ struct PromptOptions: ParsableArguments {
         }
     }
 
-    /// Loads the model named by `--model`.
-    func loadModel() throws -> LoomModel {
-        let loom = try LoomModel(directory: try ModelLocation.resolve(model), compute: try compute.options())
+    /// Loads the model named by `--model`, with the LoRA `adapter` directory applied unmerged when given.
+    func loadModel(adapter: URL? = nil) throws -> LoomModel {
+        let loom = try LoomModel(directory: try ModelLocation.resolve(model), compute: try compute.options(), adapter: adapter)
         loom.imageLimits = ImageLimits(maxPixels: maxImagePixels)
         if let file = try templateChoice().file { loom.useChatTemplate(try CheckpointTemplate(file: file)) }
         if imageMode == .anyres, loom.multiPatch == nil {

@@ -21,6 +21,8 @@ struct ServeCommand: ParsableCommand {
 
     @Option(help: "Model directory (config.json, *.safetensors, tokenizer.json) or hub repo id ORG/NAME[@REV] in the Hugging Face cache (see loom pull).") var model: String
     @OptionGroup var compute: ComputeFlags
+    @Option(help: "A PEFT LoRA adapter directory (adapter_config.json, adapter_model.safetensors), applied without merging.")
+    var adapter: String?
     @Option(help: "Address to bind.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port, printed at start).") var port = 8080
     @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer KEY' on every route but /health.") var apiKey: String?
@@ -74,10 +76,11 @@ struct ServeCommand: ParsableCommand {
         try engine.validate()
         let scheduling = engine
         let compute = try self.compute.options()
+        let adapter = self.adapter.map { URL(fileURLWithPath: $0, isDirectory: true) }
         var logger = Logger(label: "loom.serve")
         logger.logLevel = .info
         let server = try OpenAIServer(configuration: configuration, logger: logger) {
-            try LoomModel(directory: directory, compute: compute, engine: scheduling)
+            try LoomModel(directory: directory, compute: compute, engine: scheduling, adapter: adapter)
         }
         let host = host
         let outcome = ServeOutcome()

@@ -70,27 +70,42 @@ public struct MediaCheck: Sendable {
     private func checkVideo(_ url: URL) -> String? {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { return "missing file or folder" }
-        if isDirectory.boolValue {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
-            let frames = names.filter { Self.frameExtensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
-            if frames.isEmpty { return "a folder with no frames (.jpeg, .jpg, .png, .webp)" }
-            guard decode else { return nil }
-            for index in FrameSampling.uniformIndices(total: frames.count, count: videoFrames) {
-                do {
-                    _ = try ImageDecoder.decode(contentsOf: url.appendingPathComponent(frames[index]), limits: limits)
-                } catch {
-                    return "frame \(frames[index]) does not decode: \(error)"
-                }
-            }
-            return nil
-        }
+        if isDirectory.boolValue && Self.frameNames(in: url).isEmpty { return "a folder with no frames (.jpeg, .jpg, .png, .webp)" }
         guard decode else { return nil }
         do {
-            _ = try VideoFile(path: url.path).sample(.uniform(count: videoFrames))
+            _ = try frames(of: url)
             return nil
         } catch {
-            return "does not decode: \(error)"
+            return "\(error)"
         }
+    }
+
+    /// The `videoFrames` frames sampled uniformly from a video file or a folder of frames (sorted by name).
+    public func frames(of url: URL) throws -> [RGBImage] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { throw RecordError("missing file or folder") }
+        guard isDirectory.boolValue else {
+            do {
+                return try VideoFile(path: url.path).sample(.uniform(count: videoFrames)).frames
+            } catch {
+                throw RecordError("does not decode: \(error)")
+            }
+        }
+        let names = Self.frameNames(in: url)
+        guard !names.isEmpty else { throw RecordError("a folder with no frames (.jpeg, .jpg, .png, .webp)") }
+        return try FrameSampling.uniformIndices(total: names.count, count: videoFrames).map { index in
+            do {
+                return try ImageDecoder.decode(contentsOf: url.appendingPathComponent(names[index]), limits: limits)
+            } catch {
+                throw RecordError("frame \(names[index]) does not decode: \(error)")
+            }
+        }
+    }
+
+    /// The frame files of a frame folder, sorted by name.
+    static func frameNames(in url: URL) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+        return names.filter { frameExtensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
     }
 
     private func quoted(_ path: String) -> String { "\"\(path)\"" }

@@ -40,10 +40,14 @@ public final class LoomModel: @unchecked Sendable {
 
     /// Loads the model in `directory`, computing as `compute` says (default: in the checkpoint's dtype;
     /// `.f32` is the parity reference, `.bf16` and int8/int4 weights the fast paths), scheduling as `engine` says.
-    public init(directory: URL, compute: ComputeOptions = ComputeOptions(), engine: EngineConfiguration = EngineConfiguration()) throws {
+    /// With `adapter` (a PEFT LoRA adapter directory) its pairs are applied unmerged and its saved projector replaces
+    /// the model's (``LoRAAdapter/applied(to:)``); an adapter that does not fit the model is an error naming the tensor.
+    public init(directory: URL, compute: ComputeOptions = ComputeOptions(), engine: EngineConfiguration = EngineConfiguration(),
+                adapter: URL? = nil) throws {
         let start = DispatchTime.now()
         self.directory = directory
-        model = try ModelRegistry.load(directory: directory, compute: compute)
+        let loaded = try ModelRegistry.load(directory: directory, compute: compute)
+        model = try adapter.map { try LoRAAdapter.load(from: $0).applied(to: loaded) } ?? loaded
         tokenizer = try Tokenizer(directory: directory)
         generationConfiguration = try GenerationConfiguration.load(from: directory)
         let vision = model as? any VisionLanguageModel

@@ -34,6 +34,36 @@ public final class LlavaModel: LoadedModel, @unchecked Sendable {
                                             bias: configuration.multimodalProjectorBias)
     }
 
+    private init(copying model: LlavaModel, decoder: Qwen2Model, projector: MultimodalProjector) {
+        configuration = model.configuration
+        self.decoder = decoder
+        visionTower = model.visionTower
+        self.projector = projector
+        layout = model.layout
+        preprocessing = model.preprocessing
+    }
+
+    /// This model (its weights shared) with `adapter` applied unmerged: the LoRA pairs on the decoder
+    /// (``Qwen2Model/adapted(by:)``) and the saved `multi_modal_projector` in place of the projector. Throws, naming the
+    /// tensor, when shapes do not fit, and for saved modules other than the projector (those only merge).
+    public func adapted(by adapter: LoRAAdapter) throws -> LlavaModel {
+        let adaptedDecoder = try decoder.adapted(by: adapter)
+        guard !adapter.savedModules.isEmpty else { return LlavaModel(copying: self, decoder: adaptedDecoder, projector: projector) }
+        if let other = adapter.savedModules.keys.sorted().first(where: { !$0.hasPrefix("multi_modal_projector.") }) {
+            throw ModelError.invalidInput("adapter saves '\(other)', which only merging applies (loom merge); "
+                + "unmerged, an adapter replaces only multi_modal_projector")
+        }
+        do {
+            let replaced = try MultimodalProjector(source: TensorDictionary(adapter.savedModules), first: "multi_modal_projector.linear_1",
+                                                   second: "multi_modal_projector.linear_2", inputWidth: visionTower.featureWidth,
+                                                   outputWidth: configuration.textConfig.hiddenSize,
+                                                   activation: configuration.projectorHiddenAct, bias: configuration.multimodalProjectorBias)
+            return LlavaModel(copying: self, decoder: adaptedDecoder, projector: replaced)
+        } catch let error as CheckpointError {
+            throw ModelError.invalidInput("adapter's multi_modal_projector: \(error)")
+        }
+    }
+
     public var modelType: String { configuration.modelType }
     public var languageModel: any LanguageModel { decoder }
 

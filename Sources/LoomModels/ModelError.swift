@@ -25,7 +25,7 @@ extension TensorSource {
     /// Checks that the checkpoint holds layer `count − 1` (the tensor `prefix` + index + `.` + `probe`) before `count`
     /// layers are built, so a `config.json` claiming more layers than the weights hold (`num_hidden_layers:
     /// 1000000000`) is an error naming `field`, not an allocation of a billion layers.
-    func requireLayers(_ count: Int, prefix: String, probe: String, field: String) throws {
+    public func requireLayers(_ count: Int, prefix: String, probe: String, field: String) throws {
         guard count > 0, !contains("\(prefix)\(count - 1).\(probe)") else { return }
         var held = 0
         while held < count, contains("\(prefix)\(held).\(probe)") { held += 1 }

@@ -30,6 +30,18 @@ public final class Qwen2Model: LanguageModel, @unchecked Sendable {
         /// gate and up stacked (one product).
         let gateUp: Weight
         let down: Weight
+        /// LoRA pairs added unmerged to the products (``Qwen2Model/adapted(by:)``); empty without an adapter.
+        var lora = LayerLoRA()
+    }
+
+    /// A layer's LoRA terms by product, each at the first column of its projection in that (stacked) product.
+    struct LayerLoRA {
+        struct Term {
+            let pair: LoRAPair
+            let column: Int
+            let scale: Float
+        }
+        var qkv: [Term] = [], o: [Term] = [], gateUp: [Term] = [], down: [Term] = []
     }
 
     /// The configuration the model was built from.
@@ -73,6 +85,39 @@ public final class Qwen2Model: LanguageModel, @unchecked Sendable {
             lmHead = embed
         }
         rope = RotaryEmbedding(headDim: d, theta: configuration.ropeTheta)
+    }
+
+    private init(copying model: Qwen2Model, layers: [Layer]) {
+        configuration = model.configuration
+        embedTokens = model.embedTokens
+        self.layers = layers
+        finalNorm = model.finalNorm
+        lmHead = model.lmHead
+        rope = model.rope
+    }
+
+    /// This decoder (its weights shared, not copied) with `adapter`'s LoRA pairs applied unmerged: after each adapted
+    /// linear's product, `scale · (x·Aᵀ)·Bᵀ` in f32 is added to its columns (of the stacked q/k/v or gate/up product).
+    /// Throws, naming the tensor, when a pair does not fit the decoder's layers or shapes.
+    public func adapted(by adapter: LoRAAdapter) throws -> Qwen2Model {
+        try adapter.validate(against: configuration)
+        let d = configuration.attentionHeadDim
+        let q = configuration.numAttentionHeads * d, kv = configuration.kvHeads * d, ff = configuration.intermediateSize
+        let scale = adapter.configuration.scale
+        var layers = self.layers
+        for (target, pair) in adapter.pairs.sorted(by: { $0.key < $1.key }) {
+            let term = { (column: Int) in LayerLoRA.Term(pair: pair, column: column, scale: scale) }
+            switch target.projection {
+            case "q_proj": layers[target.layer].lora.qkv.append(term(0))
+            case "k_proj": layers[target.layer].lora.qkv.append(term(q))
+            case "v_proj": layers[target.layer].lora.qkv.append(term(q + kv))
+            case "o_proj": layers[target.layer].lora.o.append(term(0))
+            case "gate_proj": layers[target.layer].lora.gateUp.append(term(0))
+            case "up_proj": layers[target.layer].lora.gateUp.append(term(ff))
+            default: layers[target.layer].lora.down.append(term(0))
+            }
+        }
+        return Qwen2Model(copying: self, layers: layers)
     }
 
     public var hiddenSize: Int { configuration.hiddenSize }
@@ -132,7 +177,7 @@ public final class Qwen2Model: LanguageModel, @unchecked Sendable {
         let kept = segments.map { last ? $0.keptRows : $0.rows }
         let keptTotal = kept.reduce(0, +)
         let x = Ops.rmsNorm(input, weight: layer.inputNorm, eps: eps)
-        var qkv = Linear.apply(x, layer.qkv, bias: layer.qkvBias)
+        var qkv = product(x, layer.qkv, bias: layer.qkvBias, lora: layer.lora.qkv)
         var attended = Tensor(zeros: [keptTotal, qWidth])
         var keptRows: [Int] = []
         keptRows.reserveCapacity(keptTotal)
@@ -158,9 +203,27 @@ public final class Qwen2Model: LanguageModel, @unchecked Sendable {
         }
         guard keptTotal > 0 else { return Tensor(zeros: [0, input.columns]) }
         var hidden = keptTotal == input.rows ? input : input.gatheringRows(keptRows)
-        Ops.add(&hidden, Linear.apply(attended, layer.o))
+        Ops.add(&hidden, product(attended, layer.o, lora: layer.lora.o))
         let y = Ops.rmsNorm(hidden, weight: layer.postAttentionNorm, eps: eps)
-        Ops.add(&hidden, Linear.apply(Linear.apply(y, layer.gateUp), activation: .swiglu, layer.down))
+        let gateUp = product(y, layer.gateUp, lora: layer.lora.gateUp)
+        Ops.add(&hidden, layer.lora.down.isEmpty ? Linear.apply(gateUp, activation: .swiglu, layer.down)
+                : product(Ops.swiglu(gateUp: gateUp, precision: layer.down.computeDType), layer.down, lora: layer.lora.down))
         return hidden
+    }
+
+    /// `x · Wᵀ (+ bias)` plus each LoRA term's `scale · (x·Aᵀ)·Bᵀ` in its columns.
+    private func product(_ x: Tensor, _ weight: Weight, bias: [Float]? = nil, lora: [LayerLoRA.Term]) -> Tensor {
+        var y = Linear.apply(x, weight, bias: bias)
+        guard !lora.isEmpty, x.rows > 0 else { return y }
+        let stride = y.columns
+        x.data.withUnsafeBufferPointer { xp in
+            y.data.withUnsafeMutableBufferPointer { yp in
+                for term in lora {
+                    term.pair.addProduct(xp.baseAddress!, rows: x.rows, scale: term.scale, into: yp.baseAddress! + term.column,
+                                         outputStride: stride)
+                }
+            }
+        }
+        return y
     }
 }

@@ -17,7 +17,7 @@ public struct SingleViewImages: ImageEncoding, @unchecked Sendable {
     }
 
     /// `preprocessor_config.json` of `directory`, or SigLIP's defaults at the tower's image size when absent.
-    static func processorConfiguration(directory: URL?, vision: SiglipVisionConfiguration) throws -> ImageProcessorConfiguration {
+    public static func processorConfiguration(directory: URL?, vision: SiglipVisionConfiguration) throws -> ImageProcessorConfiguration {
         let name = "preprocessor_config.json"
         var configuration: ImageProcessorConfiguration
         if let directory, FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) {
