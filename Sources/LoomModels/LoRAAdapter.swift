@@ -457,10 +457,11 @@ extension LoRAAdapter {
         case let llava as LlavaModel:
             return try llava.adapted(by: self)
         case let decoder as Qwen2Model:
+            let adapted = try decoder.adapted(by: self)
             if let saved = savedModules.keys.sorted().first {
                 throw ModelError.invalidInput("adapter saves '\(saved)' but the model is a plain \(model.modelType) decoder")
             }
-            return try decoder.adapted(by: self)
+            return adapted
         default:
             throw ModelError.invalidInput("adapters apply to llava and qwen2 models, not '\(model.modelType)'")
         }

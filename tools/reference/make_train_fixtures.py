@@ -494,6 +494,34 @@ def schedules() -> None:
     })
 
 
+def optimizer_steps() -> None:
+    """torch.optim.AdamW with its default eps (1e-8) and clip_grad_norm_ on given gradients: the optimizer alone,
+    where the gradients are exact inputs, so parameters must agree to f32 rounding."""
+    g = torch.Generator().manual_seed(4242)
+    shapes = [(3, 5), (7,)]
+    params = [torch.nn.Parameter(torch.randn(s, generator=g)) for s in shapes]
+    initial = [p.detach().clone() for p in params]
+    opt = torch.optim.AdamW([{"params": [params[0]], "weight_decay": 0.01}, {"params": [params[1]], "weight_decay": 0.0}],
+                            lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
+    steps = []
+    for step in range(4):
+        grads = [torch.randn(s, generator=g) * (10.0 if step == 1 else 0.1) for s in shapes]
+        grads[0][0, 0] = 0.0  # a zero gradient: only decay moves the element
+        for p, gr in zip(params, grads):
+            p.grad = gr.clone()
+        norm = float(torch.nn.utils.clip_grad_norm_(params, 1.0))
+        opt.step()
+        steps.append({"grads": [gr.flatten().tolist() for gr in grads], "norm": norm,
+                      "params": [p.detach().flatten().tolist() for p in params]})
+    write_json(TRAIN / "optimizer.json", {
+        "about": "torch.optim.AdamW(lr 1e-3, betas (0.9, 0.999), eps 1e-8; weight decay 0.01 on tensor 0, 0 on tensor 1) "
+                 "after clip_grad_norm_(max 1.0) on the given gradients (step 2's are large, so it clips); params after "
+                 "each step",
+        "shapes": [list(s) for s in shapes], "lr": 1e-3, "weight_decay": [0.01, 0.0], "max_grad_norm": 1.0,
+        "initial": [p.flatten().tolist() for p in initial], "steps": steps,
+    })
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 
 
@@ -509,6 +537,7 @@ def main() -> None:
     # only this script's outputs: Tests/Fixtures/train/ also holds other scripts' fixtures (ops/, peft-adapter/)
     reset_dir(STEPS)
     (TRAIN / "schedules.json").unlink(missing_ok=True)
+    (TRAIN / "optimizer.json").unlink(missing_ok=True)
     processor = AutoProcessor.from_pretrained(BASE_REL, backend="pil")
     tok = Tok(REPO / BASE_REL)
     batches = {s.name: make_batch([s], tok, processor) for s in (INTERLEAVED, VIDEO)}
@@ -527,6 +556,7 @@ def main() -> None:
     results = [run_case(c, batches) for c in CASES]
     assert any(any(r["clipped"]) for r in results) and any(not any(r["clipped"]) for r in results)
     schedules()
+    optimizer_steps()
 
     print("\nFiles:")
     files = [TRAIN / "schedules.json"] + sorted(p for p in STEPS.rglob("*") if p.is_file())
