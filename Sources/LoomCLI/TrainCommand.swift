@@ -8,7 +8,7 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Fine-tune a LLaVA model: the projector, the language model, the vision tower and/or LoRA adapters.",
         discussion: """
-        Trains in f32 with AdamW (PyTorch semantics: decoupled weight decay, none on biases and norms), global-norm \
+        Trains in f32 (frozen weights may be held in bf16 with --dtype bf16) with AdamW (PyTorch semantics: decoupled weight decay, none on biases and norms), global-norm \
         clipping and a warmup + constant/linear/cosine schedule, on the cross-entropy of the labelled tokens (--preset \
         decides which: hf = the llava-hf chat template's answers, llava-next = the authors' preprocess_qwen). Images \
         take the model's image-token run; videos --video-frames frames. A frozen vision tower's outputs are cached per \
@@ -40,6 +40,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "LoRA target projections, comma-separated.") var loraTargets = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"
     @Flag(help: "Scale LoRA by alpha / sqrt(rank) (rsLoRA).") var useRslora = false
     @Option(help: "Continue from this PEFT adapter instead of a fresh one.") var adapter: String?
+    @Option(help: "How frozen weights are held: f32 (the parity reference) or bf16 (half the memory).") var dtype = "f32"
     @Option(help: "Peak learning rate (default 2e-4 with LoRA, 1e-5 for full fine-tuning).") var lr: Double?
     @Option(help: "Schedule after warmup: constant, linear or cosine.") var schedule = "cosine"
     @Option(help: "Linear warmup steps.") var warmupSteps = 0
@@ -81,6 +82,7 @@ struct TrainCommand: ParsableCommand {
         options.loraTargets = loraTargets.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         options.useRslora = useRslora
         options.adapter = adapter
+        options.dtype = dtype
         options.lr = lr ?? (loraRank > 0 ? 2e-4 : 1e-5)
         guard let shape = LearningRateSchedule.Shape(rawValue: schedule) else {
             throw ValidationError("--schedule must be constant, linear or cosine, got '\(schedule)'")

@@ -315,8 +315,7 @@ public struct LoRAAdapter: Sendable {
     static func hubName(modulePath path: String) -> String {
         let renames = [("model.language_model.", "language_model.model."), ("model.multi_modal_projector.", "multi_modal_projector."),
                        ("model.vision_tower.", "vision_tower.vision_model."), ("lm_head.", "language_model.lm_head."),
-                       ("language_model.", "language_model."), ("multi_modal_projector.", "multi_modal_projector."),
-                       ("vision_tower.", "vision_tower."), ("model.", "language_model.model.")]
+                       ("model.", "language_model.model.")]
         guard let (from, to) = renames.first(where: { path.hasPrefix($0.0) }) else { return path }
         return to + path.dropFirst(from.count)
     }

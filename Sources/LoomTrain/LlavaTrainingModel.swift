@@ -216,6 +216,15 @@ public final class LlavaTrainingModel: @unchecked Sendable {
         return pairs
     }
 
+    /// Holds every frozen matrix (linear weights, the embedding table) as `dtype` (bf16 halves the weights' memory;
+    /// products widen it as they go); tensors trained later are widened back when ``tune(_:)`` starts them.
+    public func compactFrozen(as dtype: DType) {
+        var matrices = [embedding, head, projector1.weight, projector2.weight, tower.patch.weight]
+        for layer in layers { matrices += layer.linears.map(\.1.weight) }
+        for layer in tower.layers { matrices += [layer.q, layer.k, layer.v, layer.out, layer.fc1, layer.fc2].map(\.weight) }
+        for matrix in matrices { matrix.compact(as: dtype) }
+    }
+
     /// Checks that `sample` fits the model: ids inside the vocabulary, as many `<image>` tokens as its images take,
     /// pixels of the tower's size, labels aligned with the ids.
     public func check(_ sample: TrainingSample) throws {
@@ -291,7 +300,11 @@ public final class LlavaTrainingModel: @unchecked Sendable {
                 x.replaceSubrange((r * h)..<((r + 1) * h), with: features[(imageIndex * h)..<((imageIndex + 1) * h)])
                 imageIndex += 1
             } else {
-                x.replaceSubrange((r * h)..<((r + 1) * h), with: embedding.values[(id * h)..<((id + 1) * h)])
+                if let compact = embedding.compact {
+                    x.withUnsafeMutableBufferPointer { compact.widenRows(id..<(id + 1), into: $0.baseAddress! + r * h) }
+                } else {
+                    x.replaceSubrange((r * h)..<((r + 1) * h), with: embedding.values[(id * h)..<((id + 1) * h)])
+                }
             }
         }
         let rope = RopeTables(rows: rows, rotary: rotary)
@@ -308,15 +321,14 @@ public final class LlavaTrainingModel: @unchecked Sendable {
         let (normed, rstd) = TrainOps.rmsNorm(last, rows: rows, cols: h, weight: finalNorm.values, eps: Float(text.rmsNormEps))
         var selected = [Float](repeating: 0, count: positions.count * h)
         for (i, t) in positions.enumerated() { selected.replaceSubrange((i * h)..<((i + 1) * h), with: normed[(t * h)..<((t + 1) * h)]) }
-        let logits = TrainOps.linear(selected, rows: positions.count, head.values, out: vocabulary, inp: h, bias: nil)
+        let headLinear = TrainableLinear(weight: head, bias: nil, lora: nil)
+        let logits = headLinear.forward(selected, rows: positions.count, dropoutSeed: nil).y
         let (lossSum, dLogits) = TrainOps.crossEntropy(logits: logits, rows: positions.count, vocab: vocabulary,
                                                        targets: positions.map { sample.labels[$0 + 1] }, gradScale: gradScale ?? 0)
         guard backward else { return (lossSum, positions.count) }
 
-        let dSelected = head.withGradient { g in
-            TrainOps.linearBackward(dLogits, x: selected, w: head.values, rows: positions.count, out: vocabulary, inp: h,
-                                    needInput: true, weightGrad: g, biasGrad: nil)!
-        }
+        let dSelected = headLinear.backward(dLogits, x: selected, saved: .init(dropout: nil, hidden: nil), rows: positions.count,
+                                            needInput: true)!
         var dNormed = [Float](repeating: 0, count: rows * h)
         for (i, t) in positions.enumerated() { dNormed.replaceSubrange((t * h)..<((t + 1) * h), with: dSelected[(i * h)..<((i + 1) * h)]) }
         var dx = finalNorm.withGradient { g in

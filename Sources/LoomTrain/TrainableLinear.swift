@@ -38,7 +38,8 @@ struct TrainableLinear: @unchecked Sendable {
 
     /// `x·Wᵀ + b (+ LoRA)` for `rows` rows; `dropoutSeed` draws the LoRA dropout mask (nil: no dropout, evaluation).
     func forward(_ x: [Float], rows: Int, dropoutSeed: UInt64?) -> (y: [Float], saved: Saved) {
-        var y = TrainOps.linear(x, rows: rows, weight.values, out: outFeatures, inp: inFeatures, bias: bias?.values)
+        var y = weight.compact.map { FrozenProducts.forward(x, rows: rows, weight: $0, bias: bias?.values) }
+            ?? TrainOps.linear(x, rows: rows, weight.values, out: outFeatures, inp: inFeatures, bias: bias?.values)
         guard let lora else { return (y, Saved(dropout: nil, hidden: nil)) }
         let factors = dropoutSeed.flatMap { Self.dropoutFactors(count: x.count, probability: lora.dropout, seed: $0) }
         let r = lora.rank
@@ -52,7 +53,13 @@ struct TrainableLinear: @unchecked Sendable {
 
     /// Adds the parameter gradients of `dy` and returns dL/dx (nil when `needInput` is false).
     func backward(_ dy: [Float], x: [Float], saved: Saved, rows: Int, needInput: Bool) -> [Float]? {
-        var dx = weight.withGradient { weightGrad in
+        var dx = weight.compact.map { compact in
+            // A compact matrix is frozen: only the input gradient, and the bias's.
+            bias?.withGradient { biasGrad in
+                if let biasGrad { TrainOps.addColumnSums(dy, rows: rows, cols: outFeatures, into: biasGrad) }
+            }
+            return needInput ? FrozenProducts.inputGradient(dy, weight: compact, rows: rows) : nil
+        } ?? weight.withGradient { weightGrad in
             bias.map { b in b.withGradient { biasGrad in
                 TrainOps.linearBackward(dy, x: x, w: weight.values, rows: rows, out: outFeatures, inp: inFeatures,
                                         needInput: needInput, weightGrad: weightGrad, biasGrad: biasGrad)

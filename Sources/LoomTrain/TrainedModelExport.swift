@@ -11,11 +11,11 @@ public enum TrainedModelExport {
         if options.loraRank > 0 {
             let adapter = self.adapter(model, options: options)
             try adapter.save(to: directory)
-            return "a PEFT adapter (\(adapter.pairs.count) LoRA pairs\(adapter.savedModules.isEmpty ? "" : ", the projector") ) to \(directory.path)"
+            return "a PEFT adapter (\(adapter.pairs.count) LoRA pairs\(adapter.savedModules.isEmpty ? "" : " and the projector")) to \(directory.path)"
         }
         var tensors: [String: HubTensor] = [:]
         for parameter in model.parameters {
-            tensors[parameter.name] = HubTensor(shape: parameter.shape, values: parameter.values, dtype: model.storedDTypes[parameter.name] ?? .f32)
+            tensors[parameter.name] = HubTensor(shape: parameter.shape, values: parameter.floats, dtype: model.storedDTypes[parameter.name] ?? .f32)
         }
         try HubCheckpointWriter.write(tensors: tensors, copyingFrom: model.directory, to: directory)
         return "a llava-hf checkpoint (\(tensors.count) tensors) to \(directory.path)"

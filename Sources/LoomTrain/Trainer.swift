@@ -55,6 +55,7 @@ public final class Trainer: @unchecked Sendable {
             try model.attachLoRA(rank: options.loraRank, scale: options.loraScale, dropout: Float(options.loraDropout),
                                  targets: options.loraTargets, seed: options.seed, pairs: pairs)
         }
+        if options.dtype == "bf16" { model.compactFrozen(as: .bf16) }
         records = try TrainingRecords.read(options.data)
         evalRecords = try options.evalData.map(TrainingRecords.read) ?? []
         let mediaRoot = URL(fileURLWithPath: options.mediaRoot ?? (options.data as NSString).deletingLastPathComponent)

@@ -25,6 +25,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var useRslora = false
     /// A PEFT adapter to continue from instead of a fresh one.
     public var adapter: String?
+    /// How frozen matrices are held: `f32` (the parity reference) or `bf16` (half the memory; products widen them).
+    public var dtype = "f32"
     public var lr = 2e-4
     public var schedule: LearningRateSchedule.Shape = .cosine
     public var warmupSteps = 0
@@ -66,6 +68,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         guard LabelPreset(rawValue: preset) != nil else {
             throw TrainError.invalidOption("--preset '\(preset)' is not one of \(LabelPreset.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        guard ["f32", "bf16"].contains(dtype) else { throw TrainError.invalidOption("--dtype must be f32 or bf16, got '\(dtype)'") }
         guard loraRank >= 0 else { throw TrainError.invalidOption("--lora-rank must not be negative") }
         guard loraRank > 0 || !tune.isEmpty else {
             throw TrainError.invalidOption("nothing to train: give --tune PARTS and/or --lora-rank R")

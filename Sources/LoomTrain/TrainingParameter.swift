@@ -1,4 +1,5 @@
 import Foundation
+import LoomCore
 
 /// A model tensor during training: f32 values and, when it is trained, a gradient of the same size.
 public final class TrainingParameter: @unchecked Sendable {
@@ -12,6 +13,9 @@ public final class TrainingParameter: @unchecked Sendable {
     public var grad: [Float]?
     /// Whether AdamW's weight decay applies (not to biases and norm weights).
     public let decays: Bool
+    /// The values in a compact stored form while frozen (bf16 under `--dtype bf16`); ``values`` is then empty and
+    /// products widen the stored rows as they go.
+    public private(set) var compact: Weight?
 
     /// A tensor of `values`; `trainable` allocates a zero gradient.
     public init(name: String, shape: [Int], values: [Float], trainable: Bool, decays: Bool? = nil) {
@@ -27,12 +31,27 @@ public final class TrainingParameter: @unchecked Sendable {
     public var isTrainable: Bool { grad != nil }
 
     /// Number of elements.
-    public var count: Int { values.count }
+    public var count: Int { shape.reduce(1, *) }
 
-    /// Starts (or stops) training the tensor.
+    /// The values in f32, widened from the compact form when there is one.
+    public var floats: [Float] { compact?.floats() ?? values }
+
+    /// Starts (or stops) training the tensor (a compact frozen tensor is widened back to f32 first).
     public func setTrainable(_ trainable: Bool) {
+        if trainable, let compact {
+            values = compact.floats()
+            self.compact = nil
+        }
         if trainable, grad == nil { grad = [Float](repeating: 0, count: values.count) }
         if !trainable { grad = nil }
+    }
+
+    /// Stores a frozen matrix (a linear's weight or an embedding table: products only read it through
+    /// ``TrainableLinear`` and row lookups) as `dtype`, releasing its f32 values; nothing for a trained tensor.
+    func compact(as dtype: DType) {
+        guard grad == nil, compact == nil, shape.count >= 2, dtype != .f32 else { return }
+        compact = Weight(name: name, shape: [shape[0], count / shape[0]], values: values, dtype: dtype)
+        values = []
     }
 
     /// Calls `body` with the gradient buffer (nil when frozen), so kernels can add into it.
