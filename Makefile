@@ -12,7 +12,11 @@ PYTHON_CLIENTS := openai==3.51.0 pytest==9.2.0 huggingface_hub==2.4.0
 
 LMMS_VENV := .venv-lmms
 
-.PHONY: deps build release test demo clean fixtures venv lmms-eval bench-data
+# What PyTorch users load Loom's training outputs with (the round-trip tests of loom train), in .venv-train.
+TRAIN_VENV := .venv-train
+TRAIN_CLIENTS := torch==2.13.0+cpu transformers==5.24.0 peft==0.21.2 safetensors==0.8.0 pillow==13.0.0 pytest==9.2.0
+
+.PHONY: deps build release test demo clean fixtures venv lmms-eval bench-data train-roundtrip
 
 ## deps: install the Debian packages Loom links against, and python3-venv and curl for the client tests (only those missing).
 deps:
@@ -49,7 +53,17 @@ $(VENV)/.installed: Makefile
 test: deps release fixtures venv
 	LOOM_BINARY=$$(pwd)/.build/release/loom $(SWIFT) test
 	LOOM_BINARY=$$(pwd)/.build/release/loom $(VENV)/bin/python -m pytest -q Tests/Clients
+	$(MAKE) train-roundtrip
 	$(MAKE) lmms-eval
+
+## train-roundtrip: adapters and checkpoints written by `loom train` load in PEFT / transformers with Loom's log-probabilities.
+train-roundtrip: release $(TRAIN_VENV)/.installed
+	LOOM_BINARY=$$(pwd)/.build/release/loom $(TRAIN_VENV)/bin/python -m pytest -q Tests/Training
+
+$(TRAIN_VENV)/.installed: Makefile
+	python3 -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/pip install -q $(TRAIN_CLIENTS)
+	touch $@
 
 ## lmms-eval: lmms-eval 0.7.3 (--model openai) runs a small interleave-style task against `loom serve`; its
 ## predictions must equal `loom generate`'s (tools/lmms_eval/run_against_serve.py).
