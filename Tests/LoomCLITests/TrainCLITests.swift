@@ -90,6 +90,26 @@ import Testing
         #expect(config["modules_to_save"] as? [String] == ["multi_modal_projector"])
     }
 
+    @Test func trainsFromScratchAfterInit() throws {
+        let data = try Self.dataset()
+        defer { try? FileManager.default.removeItem(at: data) }
+        let initial = data.appendingPathComponent("init"), out = data.appendingPathComponent("scratch")
+        let made = try CLI.run(["init", "--config", Fixtures.url("llava/tiny-84/config.json").path, "--tokenizer", Self.model,
+                                "--seed", "3", "--out", initial.path])
+        #expect(made.status == 0, "\(made.stderr)")
+        let again = try CLI.run(["init", "--config", Fixtures.url("llava/tiny-84/config.json").path, "--tokenizer", Self.model,
+                                 "--seed", "3", "--out", data.appendingPathComponent("init2").path])
+        #expect(again.status == 0)
+        #expect(try Data(contentsOf: initial.appendingPathComponent("model.safetensors"))
+            == Data(contentsOf: data.appendingPathComponent("init2/model.safetensors")))
+        let run = try CLI.run(["train", "--model", initial.path, "--data", data.appendingPathComponent("train.json").path,
+                               "--tune", "projector,language_model,vision_tower", "--lr", "3e-3", "--schedule", "constant",
+                               "--batch-size", "8", "--max-steps", "12", "--video-frames", "2", "--out", out.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let losses = try Self.log(out).map { $0["loss"] as! Double }
+        #expect(losses.last! < 0.5 * losses.first!, "\(losses)")
+    }
+
     @Test func badInputsAreRefusedBeforeAnyStep() throws {
         let data = try Self.dataset()
         defer { try? FileManager.default.removeItem(at: data) }
