@@ -35,6 +35,7 @@ pixels = torch.load(pixels_file).to(dt)
 with torch.no_grad():
     embeds = model.get_input_embeddings()(ids)
     features = model.get_image_features(pixel_values=pixels, vision_feature_layer=-1, vision_feature_select_strategy="full")
+    features = getattr(features, "pooler_output", features)  # transformers 5 returns an output object
     features = torch.cat(list(features), 0) if isinstance(features, (list, tuple)) else features.reshape(-1, embeds.shape[-1])
     mask = (ids == model.config.image_token_index)
     embeds[mask] = features.to(embeds.dtype)
@@ -72,7 +73,9 @@ def run_loom(loom: str, model: str, data: Path, steps: int, dtype: str, out: Pat
 
 def run_torch(python: str, model: str, ids: Path, pixels: Path, steps: int, dtype: str, threads: int) -> dict:
     result = subprocess.run([python, "-c", TORCH_STEP, model, str(ids), str(pixels), str(steps), dtype, str(threads)],
-                            check=True, capture_output=True, text=True)
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"the PyTorch step failed:\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
