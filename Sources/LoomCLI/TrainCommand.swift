@@ -28,11 +28,12 @@ struct TrainCommand: ParsableCommand {
         """)
 
     @Option(help: "Model directory or hub name (a llava-hf checkpoint).") var model: String?
-    @Option(help: "Training records: a JSON array or JSON Lines file in the M4-Instruct schema.") var data: String?
+    @Option(help: "Training records: a JSON array or JSON Lines file in the M4-Instruct schema, or a token shard of loom data tokenize --shard-out.") var data: String?
     @Option(help: "Held-out records; their mean loss is reported every --eval-every steps and at the end.") var evalData: String?
     @Option(help: "Folder the records' media paths are relative to (default: the data file's folder).") var mediaRoot: String?
     @Option(help: "Label convention: hf, llava-next or llava-next-0614.") var preset = "hf"
     @Option(help: "Frames sampled from each video.") var videoFrames = 10
+    @Option(help: "The system prompt of the llava-next presets.") var systemPrompt = "You are a helpful assistant."
     @Option(help: "Parts trained in full, comma-separated: projector, language_model, vision_tower.") var tune: String?
     @Option(help: "LoRA rank on the language model (0: no LoRA).") var loraRank = 0
     @Option(help: "LoRA alpha (scale = alpha / rank).") var loraAlpha = 16.0
@@ -70,6 +71,7 @@ struct TrainCommand: ParsableCommand {
         options.mediaRoot = mediaRoot
         options.preset = preset
         options.videoFrames = videoFrames
+        options.systemPrompt = systemPrompt
         options.tune = try (tune ?? "").split(separator: ",").map { name in
             guard let part = TrainablePart(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
                 throw ValidationError("--tune: unknown part '\(name)' (projector, language_model, vision_tower)")

@@ -77,7 +77,7 @@ public final class TokenShardWriter {
 }
 
 /// A token shard opened for reading (memory-mapped).
-public struct TokenShardReader {
+public struct TokenShardReader: Sendable {
     private let data: Data
     /// The number of records.
     public let count: Int

@@ -2,6 +2,7 @@ import Foundation
 import LoomCore
 import LoomData
 import LoomModels
+import LoomTokenizers
 
 /// What one optimizer step did (one line of the JSON Lines log).
 public struct StepRecord: Sendable, Equatable {
@@ -30,9 +31,8 @@ public final class Trainer: @unchecked Sendable {
     public let schedule: LearningRateSchedule
     /// Optimizer steps done.
     public private(set) var step = 0
-    let builder: SampleBuilder
-    let records: [DataRecord]
-    let evalRecords: [DataRecord]
+    let data: any TrainingDataSource
+    let evalData: (any TrainingDataSource)?
 
     /// Loads the model and the data, sets up what is trained, and checks every record against the model before
     /// any step runs.
@@ -56,18 +56,26 @@ public final class Trainer: @unchecked Sendable {
                                  targets: options.loraTargets, seed: options.seed, pairs: pairs)
         }
         if options.dtype == "bf16" { model.compactFrozen(as: .bf16) }
-        records = try TrainingRecords.read(options.data)
-        evalRecords = try options.evalData.map(TrainingRecords.read) ?? []
         let mediaRoot = URL(fileURLWithPath: options.mediaRoot ?? (options.data as NSString).deletingLastPathComponent)
-        builder = try SampleBuilder(modelDirectory: directory, configuration: model.configuration,
-                                    preset: LabelPreset(rawValue: options.preset)!, mediaRoot: mediaRoot, videoFrames: options.videoFrames)
+        let builder = try SampleBuilder(modelDirectory: directory, configuration: model.configuration, mediaRoot: mediaRoot,
+                                        videoFrames: options.videoFrames)
+        var tokenizer = try TrainingTokenizer(tokenizer: try Tokenizer(directory: directory), preset: LabelPreset(rawValue: options.preset)!)
+        tokenizer.systemPrompt = options.systemPrompt
+        func source(_ path: String) throws -> any TrainingDataSource {
+            let head = FileHandle(forReadingAtPath: path).map { handle in defer { try? handle.close() }; return handle.readData(ofLength: 8) }
+            return head.map(Array.init) == TokenShard.magic ? try ShardSource(path: path, builder: builder)
+                : try RecordSource(path: path, tokenizer: tokenizer, builder: builder)
+        }
+        data = try source(options.data)
+        evalData = try options.evalData.map(source)
         optimizer = AdamW(configuration: options.optimizer)
-        let perEpoch = (records.count + options.samplesPerStep - 1) / options.samplesPerStep
+        let perEpoch = (data.count + options.samplesPerStep - 1) / options.samplesPerStep
         schedule = LearningRateSchedule(shape: options.schedule, peak: options.lr, warmupSteps: options.warmupSteps,
                                         totalSteps: options.maxSteps ?? perEpoch * options.epochs)
         try schedule.validate()
-        try checkRecords(records, file: options.data)
-        try checkRecords(evalRecords, file: options.evalData ?? "")
+        let limit = model.configuration.textConfig.maxPositionEmbeddings
+        try data.check(limit: limit)
+        try evalData?.check(limit: limit)
     }
 
     /// Continues after optimizer step `done` (a restored checkpoint's).
@@ -83,7 +91,7 @@ public final class Trainer: @unchecked Sendable {
         while step < totalSteps {
             let record = try trainStep()
             try onStep(record)
-            if options.evalEvery > 0, step % options.evalEvery == 0, !evalRecords.isEmpty { try onEvaluation(step, try evaluate()) }
+            if options.evalEvery > 0, step % options.evalEvery == 0, evalData != nil { try onEvaluation(step, try evaluate()) }
             if options.saveEvery > 0, step % options.saveEvery == 0, step < totalSteps {
                 let directory = URL(fileURLWithPath: options.out).appendingPathComponent("checkpoint-\(step)")
                 try saveCheckpoint(to: directory)
@@ -96,7 +104,7 @@ public final class Trainer: @unchecked Sendable {
     public func trainStep() throws -> StepRecord {
         let start = Date()
         let next = step + 1
-        let samples = try stepPositions(next).map { try builder.sample(records[$0]) }
+        let samples = try stepPositions(next).map { try data.sample($0) }
         let tokens = samples.reduce(0) { $0 + $1.supervisedCount }
         model.zeroGradients()
         var lossSum = 0.0
@@ -113,14 +121,15 @@ public final class Trainer: @unchecked Sendable {
         step = next
         return StepRecord(step: next, loss: tokens > 0 ? lossSum / Double(tokens) : 0, lr: lr, gradNorm: norm, tokens: tokens,
                           positions: samples.reduce(0) { $0 + $1.inputIDs.count }, samples: samples.count,
-                          epoch: Double(next * options.samplesPerStep) / Double(records.count), seconds: Date().timeIntervalSince(start))
+                          epoch: Double(next * options.samplesPerStep) / Double(data.count), seconds: Date().timeIntervalSince(start))
     }
 
-    /// Mean cross-entropy over the evaluation records' labelled tokens.
+    /// Mean cross-entropy over the evaluation data's labelled tokens (0 without evaluation data).
     public func evaluate() throws -> Double {
+        guard let evalData else { return 0 }
         var sum = 0.0, tokens = 0
-        for record in evalRecords {
-            let (lossSum, count) = try model.loss(try builder.sample(record))
+        for index in 0..<evalData.count {
+            let (lossSum, count) = try model.loss(try evalData.sample(index))
             sum += lossSum
             tokens += count
         }
@@ -130,7 +139,7 @@ public final class Trainer: @unchecked Sendable {
     /// Record indices of optimizer step `step` (1-based): the next `samplesPerStep` positions of the stream of
     /// epochs, each epoch a permutation drawn from the seed and the epoch number.
     func stepPositions(_ step: Int) -> [Int] {
-        let n = records.count, k = options.samplesPerStep
+        let n = data.count, k = options.samplesPerStep
         var orders: [Int: [Int]] = [:]
         return ((step - 1) * k..<(step * k)).map { position in
             let epoch = position / n
@@ -145,28 +154,5 @@ public final class Trainer: @unchecked Sendable {
         var order = Array(0..<count)
         order.shuffle(using: &generator)
         return order
-    }
-
-    /// Tokenises every record and checks its media and length against the model, so bad data stops the run
-    /// before the first step.
-    private func checkRecords(_ records: [DataRecord], file: String) throws {
-        let problems = MediaCheck(root: builder.media.root, decode: false)
-        let limit = model.configuration.textConfig.maxPositionEmbeddings
-        for (index, record) in records.enumerated() {
-            let where_ = "\(file): record \(index) (\(record.sampleID))"
-            if let problem = problems.problems(in: record).first { throw TrainError.invalidData("\(where_): \(problem)") }
-            let tokenized: TokenizedRecord
-            do { tokenized = try builder.tokenizer.tokenize(record) } catch { throw TrainError.invalidData("\(where_): \(error)") }
-            let media = record.images.count + (record.video == nil ? 0 : 1)
-            guard tokenized.imageCount == media else {
-                throw TrainError.invalidData("\(where_): the text has \(tokenized.imageCount) <image> marker(s) for \(media) image(s)/video(s)")
-            }
-            let frames = record.video == nil ? 0 : options.videoFrames
-            let positions = tokenized.inputIDs.count - media + model.configuration.imageTokenCount(images: record.images.count + frames)
-            guard positions <= limit else {
-                throw TrainError.invalidData("\(where_): \(positions) positions exceed the model's \(limit)")
-            }
-            guard tokenized.supervisedCount > 0 else { throw TrainError.invalidData("\(where_): no labelled tokens") }
-        }
     }
 }

@@ -6,13 +6,16 @@ import LoomData
 public struct TrainingOptions: Codable, Sendable, Equatable {
     /// The checkpoint trained from (a llava-hf directory).
     public var model: String
-    /// Training records (JSON array or JSON Lines, M4-Instruct schema).
+    /// Training records (JSON array or JSON Lines, M4-Instruct schema), or a token shard (`.loomtok`) of
+    /// `loom data tokenize --shard-out`.
     public var data: String
     /// Held-out records whose mean loss is reported every ``evalEvery`` steps.
     public var evalData: String?
     /// Where media paths of the records resolve; the data file's folder when nil.
     public var mediaRoot: String?
     public var preset: String = LabelPreset.hf.rawValue
+    /// The system prompt of the LLaVA-NeXT presets.
+    public var systemPrompt = "You are a helpful assistant."
     /// Frames sampled from each video.
     public var videoFrames = 10
     /// Parts trained in full.

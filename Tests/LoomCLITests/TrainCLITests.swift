@@ -110,6 +110,22 @@ import Testing
         #expect(losses.last! < 0.5 * losses.first!, "\(losses)")
     }
 
+    @Test func tokenShardsTrainAsTheirRecords() throws {
+        let data = try Self.dataset()
+        defer { try? FileManager.default.removeItem(at: data) }
+        let shard = data.appendingPathComponent("train.loomtok")
+        let tokenize = try CLI.run(["data", "tokenize", data.appendingPathComponent("train.json").path, "--model", Self.model,
+                                    "--preset", "hf", "--shard-out", shard.path])
+        #expect(tokenize.status == 0, "\(tokenize.stderr)")
+        let common = ["train", "--model", Self.model, "--tune", "projector", "--lr", "1e-3", "--batch-size", "4", "--max-steps", "2",
+                      "--video-frames", "2", "--media-root", data.path]
+        let fromRecords = try CLI.run(common + ["--data", data.appendingPathComponent("train.json").path, "--out", data.appendingPathComponent("a").path])
+        let fromShard = try CLI.run(common + ["--data", shard.path, "--out", data.appendingPathComponent("b").path])
+        #expect(fromRecords.status == 0 && fromShard.status == 0, "\(fromRecords.stderr)\(fromShard.stderr)")
+        #expect(try Self.log(data.appendingPathComponent("a")).map { $0["loss"] as! Double }
+            == Self.log(data.appendingPathComponent("b")).map { $0["loss"] as! Double })
+    }
+
     @Test func badInputsAreRefusedBeforeAnyStep() throws {
         let data = try Self.dataset()
         defer { try? FileManager.default.removeItem(at: data) }
