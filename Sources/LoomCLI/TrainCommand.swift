@@ -41,6 +41,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "LoRA target projections, comma-separated.") var loraTargets = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"
     @Flag(help: "Scale LoRA by alpha / sqrt(rank) (rsLoRA).") var useRslora = false
     @Option(help: "Continue from this PEFT adapter instead of a fresh one.") var adapter: String?
+    @Option(help: "Recompute each decoder layer in backward instead of keeping its activations: auto (above 4096 positions), always or never.")
+    var recompute = "auto"
     @Option(help: "How frozen weights are held: f32 (the parity reference) or bf16 (half the memory).") var dtype = "f32"
     @Option(help: "Peak learning rate (default 2e-4 with LoRA, 1e-5 for full fine-tuning).") var lr: Double?
     @Option(help: "Schedule after warmup: constant, linear or cosine.") var schedule = "cosine"
@@ -85,6 +87,10 @@ struct TrainCommand: ParsableCommand {
         options.useRslora = useRslora
         options.adapter = adapter
         options.dtype = dtype
+        guard let recomputation = Recomputation(rawValue: recompute) else {
+            throw ValidationError("--recompute must be auto, always or never, got '\(recompute)'")
+        }
+        options.recompute = recomputation
         options.lr = lr ?? (loraRank > 0 ? 2e-4 : 1e-5)
         guard let shape = LearningRateSchedule.Shape(rawValue: schedule) else {
             throw ValidationError("--schedule must be constant, linear or cosine, got '\(schedule)'")

@@ -10,6 +10,24 @@ public enum TrainablePart: String, CaseIterable, Sendable, Codable {
     case visionTower = "vision_tower"
 }
 
+/// Per-layer recomputation (gradient checkpointing): keep only each decoder layer's input during the forward pass
+/// and rerun the layer inside backward — about a third more compute for activations of one layer instead of all.
+public enum Recomputation: String, Codable, Sendable, CaseIterable {
+    case never, always
+    /// Above ``automaticRows`` positions (a 16-frame video), where every layer's activations would take gigabytes.
+    case automatic = "auto"
+
+    public static let automaticRows = 4096
+
+    func applies(rows: Int) -> Bool {
+        switch self {
+        case .never: false
+        case .always: true
+        case .automatic: rows > Self.automaticRows
+        }
+    }
+}
+
 /// One training sequence: ids with each image's run of `<image>` tokens expanded, labels aligned with the ids
 /// (−100 where nothing is predicted; the model shifts them), and the images' preprocessed pixels.
 public struct TrainingSample: Sendable {
@@ -54,6 +72,8 @@ public final class LlavaTrainingModel: @unchecked Sendable {
     private var towerCacheBytes = 0
     /// Bytes the tower-output cache may hold.
     public var towerCacheLimit = 1 << 30
+    /// When backward reruns each decoder layer's forward from its saved input instead of keeping its activations.
+    public var recomputation = Recomputation.automatic
 
     /// Loads `directory` (config.json + safetensors in any layout Loom reads) with every tensor frozen.
     public init(directory: URL) throws {
@@ -308,10 +328,15 @@ public final class LlavaTrainingModel: @unchecked Sendable {
             }
         }
         let rope = RopeTables(rows: rows, rotary: rotary)
+        // Each layer's activations are kept for backward, or only its input when recomputing.
+        let recompute = recomputation.applies(rows: rows)
+        let layerSeed = { (index: Int) in dropoutSeed.map { SplitMix64.mix($0 &+ UInt64(index) &* 8) } }
         var saved: [DecoderLayerTraining.Saved] = []
+        var inputs: [[Float]] = []
         for (index, layer) in layers.enumerated() {
-            let (y, s) = layer.forward(x, rows: rows, rope: rope, dropoutSeed: dropoutSeed.map { SplitMix64.mix($0 &+ UInt64(index) &* 8) })
-            if backward { saved.append(s) }
+            if backward && recompute { inputs.append(x) }
+            let (y, s) = layer.forward(x, rows: rows, rope: rope, dropoutSeed: layerSeed(index))
+            if backward && !recompute { saved.append(s) }
             x = y
         }
         // Head and loss at the labelled positions only.
@@ -334,8 +359,10 @@ public final class LlavaTrainingModel: @unchecked Sendable {
         var dx = finalNorm.withGradient { g in
             TrainOps.rmsNormBackward(dNormed, x: last, rstd: rstd, weight: finalNorm.values, rows: rows, cols: h, weightGrad: g)
         }
-        for (layer, s) in zip(layers, saved).reversed() {
-            dx = layer.backward(dx, saved: s, rows: rows, rope: rope)
+        for index in layers.indices.reversed() {
+            let s = recompute ? layers[index].forward(inputs[index], rows: rows, rope: rope, dropoutSeed: layerSeed(index)).saved : saved[index]
+            if recompute { inputs[index] = [] }
+            dx = layers[index].backward(dx, saved: s, rows: rows, rope: rope)
         }
         // Embedding rows scatter-add; image rows flow into the projector (and the tower when it is trained).
         if embedding.isTrainable {

@@ -56,6 +56,7 @@ public final class Trainer: @unchecked Sendable {
                                  targets: options.loraTargets, seed: options.seed, pairs: pairs)
         }
         if options.dtype == "bf16" { model.compactFrozen(as: .bf16) }
+        model.recomputation = options.recompute
         let mediaRoot = URL(fileURLWithPath: options.mediaRoot ?? (options.data as NSString).deletingLastPathComponent)
         let builder = try SampleBuilder(modelDirectory: directory, configuration: model.configuration, mediaRoot: mediaRoot,
                                         videoFrames: options.videoFrames)

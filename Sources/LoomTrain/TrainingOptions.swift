@@ -28,6 +28,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var useRslora = false
     /// A PEFT adapter to continue from instead of a fresh one.
     public var adapter: String?
+    /// Whether backward recomputes each decoder layer instead of keeping its activations.
+    public var recompute: Recomputation = .automatic
     /// How frozen matrices are held: `f32` (the parity reference) or `bf16` (half the memory; products widen them).
     public var dtype = "f32"
     public var lr = 2e-4

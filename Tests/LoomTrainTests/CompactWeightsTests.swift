@@ -30,3 +30,22 @@ import LoomTestSupport
         }
     }
 }
+
+/// Per-layer recomputation changes memory, not numbers: the same loss and gradients bit for bit.
+@Suite struct RecomputationTests {
+    @Test func recomputedLayersGiveTheSameGradients() throws {
+        let fixture = try StepParityTests.load("lora-interleaved")
+        let sample = try StepParityTests.samples(fixture)[0]
+        func run(_ recomputation: Recomputation) throws -> (Double, [[Float]]) {
+            let model = try LlavaTrainingModel(directory: Fixtures.url("llava/tiny-84"))
+            model.tune([.projector, .languageModel])
+            try model.attachLoRA(rank: 2, scale: 1, dropout: 0.2, targets: ["q_proj", "down_proj"], seed: 5)
+            model.recomputation = recomputation
+            let (loss, _) = try model.accumulateGradients(sample, gradScale: 0.01, dropoutSeed: 11)
+            return (loss, model.trainable.map { $0.grad! })
+        }
+        let kept = try run(.never), recomputed = try run(.always)
+        #expect(kept.0 == recomputed.0)
+        #expect(kept.1 == recomputed.1)
+    }
+}
