@@ -16,7 +16,7 @@ LMMS_VENV := .venv-lmms
 TRAIN_VENV := .venv-train
 TRAIN_CLIENTS := torch==2.13.0+cpu transformers==5.24.0 peft==0.21.2 safetensors==0.8.0 pillow==13.0.0 pytest==9.2.0
 
-.PHONY: deps build release test demo clean fixtures venv lmms-eval bench-data train-roundtrip
+.PHONY: deps build release test demo clean fixtures venv lmms-eval bench-data train-roundtrip tiny-model
 
 ## deps: install the Debian packages Loom links against, and python3-venv and curl for the client tests (only those missing).
 deps:
@@ -80,6 +80,11 @@ $(LMMS_VENV)/.installed: tools/lmms_eval/constraints.txt
 ## (its weights are random, so the answer is noise; MODEL=DIR runs real weights, e.g. llava-interleave-qwen-0.5b-hf).
 demo: release
 	.build/release/loom generate --model $(MODEL) --prompt "$(PROMPT)" $(foreach i,$(IMAGES),--image $(i)) --max-tokens 32
+
+## tiny-model: rebuild models/tiny-m4 from scratch through loom itself (synthetic M4 data → BPE tokenizer → fresh
+## weights → single-image stage → mixed stage → held-out exact match per task); tens of minutes on 2 cores.
+tiny-model: release
+	tools/tiny_model/build.sh .build/release/loom build/tiny-m4
 
 ## bench-data: `loom data validate` on a 1 GB synthetic M4-Instruct file (peak RSS and time) beside Python's json.load.
 bench-data: release

@@ -48,6 +48,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Schedule after warmup: constant, linear or cosine.") var schedule = "cosine"
     @Option(help: "Linear warmup steps.") var warmupSteps = 0
     @Option(help: "AdamW weight decay (not on biases and norms).") var weightDecay = 0.0
+    @Option(help: "AdamW beta1.") var adamBeta1 = 0.9
+    @Option(help: "AdamW beta2.") var adamBeta2 = 0.999
+    @Option(help: "AdamW epsilon.") var adamEpsilon = 1e-8
     @Option(help: "Clip the global gradient norm to this (0: no clipping).") var maxGradNorm = 1.0
     @Option(help: "Samples per micro-batch.") var batchSize = 1
     @Option(help: "Micro-batches per optimizer step.") var gradAccum = 1
@@ -98,6 +101,9 @@ struct TrainCommand: ParsableCommand {
         options.schedule = shape
         options.warmupSteps = warmupSteps
         options.weightDecay = weightDecay
+        options.beta1 = adamBeta1
+        options.beta2 = adamBeta2
+        options.epsilon = adamEpsilon
         options.maxGradNorm = maxGradNorm
         options.batchSize = batchSize
         options.gradAccum = gradAccum

@@ -18,10 +18,11 @@ mkdir -p "$OUT/logs"
 stamp() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$OUT/logs/build.log"; }
 
 stamp "data: stage A ($SINGLE), stage B (all tasks), held-out sets from seeds ≥ 1,000,000"
-"$LOOM" data synth --task "$SINGLE" --count $((STAGE_A_STEPS * BATCH)) --seed 0 --format mixed --out "$OUT/data/stage-a"
-"$LOOM" data synth --task "$SINGLE,$MULTI" --count $((STAGE_B_STEPS * BATCH)) --seed 100000 --format mixed --out "$OUT/data/stage-b"
+# --count is per task: one pass over each set is the stage's steps × batch samples.
+"$LOOM" data synth --task "$SINGLE" --count $((STAGE_A_STEPS * BATCH / 3)) --seed 0 --format mixed --out "$OUT/data/stage-a"
+"$LOOM" data synth --task "$SINGLE,$MULTI" --count $((STAGE_B_STEPS * BATCH / 8)) --seed 100000 --format mixed --out "$OUT/data/stage-b"
 for format in front interleaved; do
-  "$LOOM" data synth --task "$SINGLE,$MULTI" --count 400 --seed 1000000 --format "$format" --out "$OUT/data/held-$format"
+  "$LOOM" data synth --task "$SINGLE,$MULTI" --count 50 --seed 1000000 --format "$format" --out "$OUT/data/held-$format"
 done
 
 stamp "tokenizer: byte-level BPE on the training text"
@@ -32,12 +33,12 @@ stamp "weights: fresh (seed 0)"
 
 stamp "stage A: single-image tasks, every part trained"
 "$LOOM" train --model "$OUT/init" --data "$OUT/data/stage-a/data.json" --tune projector,language_model,vision_tower --preset llava-next \
-  --lr 1e-3 --warmup-steps 50 --schedule constant --weight-decay 0.01 --batch-size "$BATCH" --max-steps "$STAGE_A_STEPS" \
+  --lr 1e-3 --warmup-steps 50 --schedule constant --weight-decay 0.01 --adam-beta2 0.98 --batch-size "$BATCH" --max-steps "$STAGE_A_STEPS" \
   --seed 1 --out "$OUT/stage-a" 2> >(tee "$OUT/logs/stage-a.log" >&2)
 
 stamp "stage B: every task, front and interleaved formats"
 "$LOOM" train --model "$OUT/stage-a" --data "$OUT/data/stage-b/data.json" --tune projector,language_model,vision_tower --preset llava-next \
-  --lr 1e-3 --warmup-steps 50 --schedule cosine --weight-decay 0.01 --batch-size "$BATCH" --max-steps "$STAGE_B_STEPS" \
+  --lr 1e-3 --warmup-steps 50 --schedule cosine --weight-decay 0.01 --adam-beta2 0.98 --batch-size "$BATCH" --max-steps "$STAGE_B_STEPS" \
   --eval-data "$OUT/data/held-front/data.json" --eval-every 250 --seed 2 --out "$OUT/stage-b" 2> >(tee "$OUT/logs/stage-b.log" >&2)
 
 stamp "held-out accuracy (exact match per task), both formats"
@@ -47,3 +48,15 @@ for format in front interleaved; do
   "$LOOM" eval score "$OUT/logs/held-$format.jsonl" | tee "$OUT/logs/held-$format.txt"
 done
 stamp "done: $OUT/stage-b"
+
+# The shipped model: weights, tokenizer, processor files and the logs of this build.
+DEST=${DEST:-models/tiny-m4}
+mkdir -p "$DEST/training"
+for f in model.safetensors config.json generation_config.json tokenizer.json tokenizer_config.json chat_template.json \
+         preprocessor_config.json processor_config.json; do
+  cp "$OUT/stage-b/$f" "$DEST/$f"
+done
+cp "$OUT/stage-a/log.jsonl" "$DEST/training/stage-a.jsonl"
+cp "$OUT/stage-b/log.jsonl" "$DEST/training/stage-b.jsonl"
+cp "$OUT"/logs/held-*.txt "$OUT/logs/build.log" "$DEST/training/"
+stamp "shipped: $DEST"
