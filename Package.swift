@@ -127,7 +127,7 @@ let package = Package(
         .testTarget(name: "LoomEngineTests", dependencies: ["LoomEngine", "LoomKit", "LoomCore", "LoomModels", "LoomGeneration", "LoomTestSupport"]),
         .testTarget(name: "LoomPromptTests", dependencies: ["LoomPrompt", "LoomTokenizers", "LoomTestSupport"]),
         .testTarget(name: "LoomKitTests", dependencies: ["LoomKit", "LoomTestSupport"]),
-        .testTarget(name: "LoomDataTests", dependencies: ["LoomData", "LoomCore", "LoomJSON", "LoomTokenizers", "LoomTestSupport"]),
+        .testTarget(name: "LoomDataTests", dependencies: ["LoomData", "LoomCore", "LoomJSON", "LoomTokenizers", "LoomMedia", "LoomTestSupport"]),
         .testTarget(name: "LoomEvalTests", dependencies: ["LoomEval", "LoomJSON", "LoomTestSupport"]),
         .testTarget(name: "LoomTemplatesTests", dependencies: ["LoomTemplates", "LoomJSON", "LoomTestSupport"]),
         .testTarget(name: "LoomHubTests", dependencies: ["LoomHub", "LoomTestSupport"]),

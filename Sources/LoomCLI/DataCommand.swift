@@ -6,7 +6,7 @@ import LoomData
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
-        abstract: "Validate, count, convert and tokenise LLaVA / M4-Instruct training data.",
+        abstract: "Validate, count, convert, tokenise and synthesise LLaVA / M4-Instruct training data.",
         discussion: """
         Files are one JSON array of records (the M4-Instruct layout, read streaming: a 1 GB file never sits in \
         memory) or JSON Lines. Records: {"sample_id", "image": [paths] | "path", "video", "conversations": \
@@ -17,8 +17,10 @@ struct DataCommand: ParsableCommand {
           loom data stats m4_instruct_annotations.json --model llava-interleave-qwen-0.5b-hf --by task --plot mix.svg
           loom data convert in.json --format mix:0.5 --seed 7 --out mixed.json
           loom data tokenize in.json --model DIR --preset llava-next --out tokens.jsonl --shard-out tokens.loomtok
+          loom data synth --task all --count 100 --seed 0 --out synth
         """,
-        subcommands: [DataValidateCommand.self, DataStatsCommand.self, DataConvertCommand.self, DataTokenizeCommand.self])
+        subcommands: [DataValidateCommand.self, DataStatsCommand.self, DataConvertCommand.self, DataTokenizeCommand.self,
+                      DataSynthCommand.self, DataTrainTokenizerCommand.self])
 }
 
 /// Streams the records of `path`, reporting progress under `label`; `body` gets each raw record.

@@ -11,7 +11,9 @@ struct EvalScoreCommand: ParsableCommand {
         The authors' scorer (evaluate_interleave.py) picks ROUGE-L or accuracy per dataset from its first record's \
         question_type and averages datasets into its categories; lmms-eval's (llava_interleave_bench) scores each \
         sample by its own question_type and pools samples per category, overall = mean of the categories. NExT-QA \
-        answers are reduced to the option lmms-eval's parser picks. Scores print ×100; --output json gives the \
+        answers are reduced to the option lmms-eval's parser picks. Samples of question_type "exact" (loom data synth) \
+        score by exact match after lower-casing, trimming and dropping one final period, per dataset (= task), with \
+        either scorer. Scores print ×100; --output json gives the \
         unrounded fractions. Samples a reference cannot score are listed by id.
 
         Examples:

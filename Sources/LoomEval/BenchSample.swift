@@ -7,7 +7,8 @@ import LoomJSON
 public struct BenchSample: Sendable, Equatable {
     /// Where the sample came from, which decides its prompt and its scoring.
     public enum Layout: String, Sendable {
-        /// `multi_image_in_domain.json` & co.: `sample_id`, `metadata.{dataset, question_type}`, `image`, `conversations`.
+        /// `multi_image_in_domain.json` & co.: `sample_id`, `metadata.{dataset, question_type}`, `image`, `conversations`;
+        /// also M4-Instruct records (`id`, and `video` for a video file or frame folder), such as `loom data synth` writes.
         case authors
         /// lmms-eval's dataset as JSONL: `sample_id`, `sub_task`, `question_type`, `question`, `answer`, `image_0…`.
         case lmmsEval = "lmms-eval"
@@ -24,7 +25,7 @@ public struct BenchSample: Sendable, Equatable {
     public var turns: [(question: String, answer: String)]
     /// Image paths relative to the media root, in order.
     public var images: [String]
-    /// A video path relative to the media root (NExT-QA).
+    /// A video file or frame folder relative to the media root (NExT-QA, M4-Instruct video records).
     public var video: String?
     /// The options of a multiple-choice question (NExT-QA).
     public var options: [String]
@@ -65,7 +66,11 @@ public struct BenchSample: Sendable, Equatable {
             }
             turns = stride(from: 0, to: record.turns.count, by: 2).map { (record.turns[$0].value, record.turns[$0 + 1].value) }
             images = try Self.paths(object["image"])
-            video = nil
+            switch object["video"] {
+            case nil, .null?: video = nil
+            case .string(let path)?: video = path
+            case let other?: throw RecordError("`video` is \(other.typeName), expected a path")
+            }
             options = []
         } else if object["sub_task"] != nil {
             layout = .lmmsEval

@@ -3,6 +3,7 @@ import LoomData
 import LoomGeneration
 import LoomJSON
 import LoomKit
+import LoomMedia
 import LoomPrompt
 import LoomVideo
 
@@ -23,13 +24,20 @@ public final class LocalBackend: AnswerBackend, @unchecked Sendable {
         parameters.temperature = 0
         parameters.stopStrings = []
         var media: [ContentPart] = try sample.images.map { .image(try evalProtocol.image(try settings.resolve($0), limits: loom.imageLimits)) }
+        var videoMarker: String?
         if let video = sample.video {
-            media.append(.video(VideoRequest(url: try settings.resolve(video), frames: settings.videoFrames)))
+            let (part, marker) = try videoPart(try settings.resolve(video), settings: settings)
+            media.append(part)
+            videoMarker = marker
         }
         var results: [EvalResult] = []
         var previous: RenderedPrompt?
         for turn in sample.turns.indices {
-            let question = evalProtocol.questionText(sample, turn: turn)
+            var question = evalProtocol.questionText(sample, turn: turn)
+            if let videoMarker, sample.images.isEmpty, ImageMarker.count(in: question) == 1 {
+                // M4-Instruct: a video record's one <image> marker stands for all its frames.
+                question = question.replacingOccurrences(of: ImageMarker.text, with: videoMarker)
+            }
             let prompt: RenderedPrompt
             if let previous, let last = results.last {
                 // model_vqa.py: the previous ids, the generated ids (with the end token), then the new question as a
@@ -58,6 +66,18 @@ public final class LocalBackend: AnswerBackend, @unchecked Sendable {
             previous = prompt
         }
         return results
+    }
+
+    /// A video file as a video request, or a frame folder (M4-Instruct) as a block of its frames sampled as training
+    /// samples them (sorted by name, `linspace` over them); with the marker that places it in the text.
+    private func videoPart(_ url: URL, settings: EvalSettings) throws -> (ContentPart, String) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return (.video(VideoRequest(url: url, frames: settings.videoFrames)), PromptTemplate.videoMarker)
+        }
+        let frames = try MediaCheck(root: settings.mediaRoot, decode: true, videoFrames: settings.videoFrames, limits: loom.imageLimits)
+            .frames(of: url)
+        return (.views(frames.map { .pixels($0) }), PromptTemplate.viewsMarker)
     }
 
     /// `<|im_end|>`: what ends a generated answer in the ids the next turn continues from.

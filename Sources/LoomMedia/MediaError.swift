@@ -19,6 +19,8 @@ public enum ImageErrorKind: String, SourceErrorKind {
     case invalidPixelBuffer
     /// An ``ImageProcessorConfiguration`` asks for something invalid or not implemented.
     case invalidConfiguration
+    /// An image could not be encoded.
+    case encodingFailed
 
     public var phrase: String {
         switch self {
@@ -30,6 +32,7 @@ public enum ImageErrorKind: String, SourceErrorKind {
         case .unreadable: return "cannot read file"
         case .invalidPixelBuffer: return "invalid pixel buffer"
         case .invalidConfiguration: return "invalid image processor configuration"
+        case .encodingFailed: return "cannot encode image"
         }
     }
 }

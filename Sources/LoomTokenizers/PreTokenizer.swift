@@ -9,6 +9,17 @@ enum Qwen2PreTokenizer {
     static let pattern =
         #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
 
+    /// Calls `body` with the UTF-8 bytes of each piece of `utf8` (valid, already normalized text), in order.
+    static func forEachPiece(of utf8: [UInt8], _ body: (ArraySlice<UInt8>) -> Void) {
+        let (scalars, offsets) = UTF8Scanning.scalars(of: utf8)
+        let classes = scalars.map(ScalarClass.of)
+        var start = 0
+        for end in pieceEnds(scalars: scalars, classes: classes) {
+            body(utf8[offsets[start]..<offsets[end]])
+            start = end
+        }
+    }
+
     /// The end index of each consecutive piece of `scalars` (whose `ScalarClass` bits are `classes`).
     static func pieceEnds(scalars: [UInt32], classes: [UInt8]) -> [Int] {
         var ends: [Int] = []

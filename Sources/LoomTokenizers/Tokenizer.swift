@@ -126,13 +126,7 @@ public final class Tokenizer: @unchecked Sendable {
     /// Normalizes, pre-tokenizes and BPE-merges one run of text between added tokens.
     private func appendTextTokens(_ raw: ArraySlice<UInt8>, to ids: inout [Int]) {
         let utf8 = normalizesNFC ? NFC.normalize(raw) : Array(raw)
-        let (scalars, offsets) = UTF8Scanning.scalars(of: utf8)
-        let classes = scalars.map(ScalarClass.of)
-        var start = 0
-        for end in Qwen2PreTokenizer.pieceEnds(scalars: scalars, classes: classes) {
-            model.appendTokens(forWord: utf8[offsets[start]..<offsets[end]], to: &ids)
-            start = end
-        }
+        Qwen2PreTokenizer.forEachPiece(of: utf8) { model.appendTokens(forWord: $0, to: &ids) }
     }
 
     // MARK: Decoding

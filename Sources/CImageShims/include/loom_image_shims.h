@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-/// Outcome of a decode call; on anything but `LOOM_IMAGE_OK` the message buffer holds the library's reason.
+/// Outcome of a decode or encode call; on anything but `LOOM_IMAGE_OK` the message buffer holds the library's reason.
 typedef enum {
     LOOM_IMAGE_OK = 0,
     /// The data ended before the image did.
@@ -47,5 +47,14 @@ loom_image_status loom_png_read_info(const unsigned char *data, size_t size, loo
 /// palette images left as indices. Chunk CRCs are not checked (the caller checks those before the image data).
 loom_image_status loom_png_decode(const unsigned char *data, size_t size, unsigned char *pixels,
                                   size_t pixels_size, char *message, size_t message_capacity);
+
+/// The most bytes `loom_png_encode_rgb` can write for a `width` × `height` image (libpng's PNG_IMAGE_PNG_SIZE_MAX).
+size_t loom_png_encode_bound(int width, int height);
+
+/// Encodes 8-bit RGB `pixels` (width * height * 3 bytes, rows top to bottom) as a PNG through libpng's simplified
+/// API: 8-bit RGB, no interlacing, no time stamp, so the same pixels always give the same bytes. `*out_size` holds the
+/// capacity of `out` on entry and the bytes written on return.
+loom_image_status loom_png_encode_rgb(const unsigned char *pixels, int width, int height, unsigned char *out,
+                                      size_t *out_size, char *message, size_t message_capacity);
 
 #endif

@@ -17,7 +17,7 @@ public struct ScoredSample: Sendable {
     public var sampleID: String
     /// The authors' `dataset`, or lmms-eval's `sub_task`.
     public var dataset: String
-    /// `question_type`: `open-ended`, `multi-choice`, or anything else.
+    /// `question_type`: `open-ended`, `multi-choice`, `exact` (Loom's synthetic tasks), or anything else.
     public var questionType: String
     /// The model's answer (`pred_response`).
     public var prediction: String
@@ -118,6 +118,7 @@ public enum Scoring {
     /// `evaluate_interleave.py`'s `__main__`: group by `dataset` (first-appearance order); the FIRST record's
     /// `question_type` picks the scorer: `open-ended` → ROUGE-L (`np.mean` over the samples not skipped),
     /// `multi-choice` or dataset `nlrv2` → accuracy (`correct / len`); categories average their datasets' scores.
+    /// Loom's `exact` (synthetic tasks, not in the script) → the fraction of exact matches (``ExactMatchScoring``).
     static func scoreAuthors(_ samples: [ScoredSample]) -> ScoreReport {
         var order: [String] = []
         var groups: [String: [Int]] = [:]
@@ -146,6 +147,14 @@ public enum Scoring {
                     }
                 }
                 datasets.append((name, Python.numpyMean(scores), scores.count))
+            } else if questionType == ExactMatchScoring.questionType {
+                var correct = 0.0
+                for i in indices {
+                    let s = ExactMatchScoring.score(prediction: samples[i].prediction, answer: samples[i].answer)
+                    perSampleScore[i] = s
+                    correct += s
+                }
+                datasets.append((name, correct / Double(indices.count), indices.count))
             } else if questionType == "multi-choice" || name == "nlrv2" {
                 var correct = 0.0
                 for i in indices {
@@ -175,8 +184,8 @@ public enum Scoring {
     }
 
     /// lmms-eval: `interleave_process_results` per sample (by its own `question_type`: `multi-choice` → `mcq_acc`,
-    /// `open-ended` → `oe_rogue`), then `overall_score`: per category the sequential sum of its samples' scores over
-    /// their count; overall = sum of the category scores over their count.
+    /// `open-ended` → `oe_rogue`; Loom's `exact` → ``ExactMatchScoring``), then `overall_score`: per category the
+    /// sequential sum of its samples' scores over their count; overall = sum of the category scores over their count.
     static func scoreLmmsEval(_ samples: [ScoredSample]) -> ScoreReport {
         var perSampleScore = [Double?](repeating: nil, count: samples.count)
         var unscorableAt: [Int: String] = [:]
@@ -185,6 +194,8 @@ public enum Scoring {
             switch s.questionType {
             case "multi-choice":
                 perSampleScore[i] = LmmsEvalScoring.mcqAccuracy(answer: s.answer, prediction: s.prediction)
+            case ExactMatchScoring.questionType:
+                perSampleScore[i] = ExactMatchScoring.score(prediction: s.prediction, answer: s.answer)
             case "open-ended":
                 do {
                     perSampleScore[i] = try LmmsEvalScoring.openEndedRouge(answer: s.answer, prediction: s.prediction)
