@@ -15,6 +15,7 @@ struct DataTrainTokenizerCommand: ParsableCommand {
         the most frequent adjacent pair until the vocabulary has --vocab-size ids or no pair occurs \
         --min-frequency times (ties: the pair whose symbols come first in byte order). <|endoftext|> (pad), \
         <|im_start|>, <|im_end|> (eos) and <image> follow as special tokens at the next ids.
+
         The output folder holds tokenizer.json, tokenizer_config.json and the llava-hf chat_template.json: the \
         tokenizer files of a llava-hf checkpoint, loadable by Loom and by Hugging Face tokenizers / transformers. \
         The same corpus and options give byte-identical files.

@@ -19,12 +19,13 @@ struct InitCommand: ParsableCommand {
     @Option(help: "A llava-hf config.json (model_type llava, Qwen2 text_config, SigLIP vision_config).") var config: String
     @Option(help: "A folder with tokenizer.json, tokenizer_config.json and chat_template.json.") var tokenizer: String
     @Option(help: "Seed of the initial weights.") var seed: UInt64 = 0
+    @Flag(help: "Set the config's vocab_size, image_token_index and bos/eos ids from the tokenizer.") var fitTokenizer = false
     @Option(help: "Output directory.") var out: String
 
     func run() throws {
         do {
             try ModelInitializer.write(config: URL(fileURLWithPath: config), tokenizer: URL(fileURLWithPath: tokenizer), seed: seed,
-                                       to: URL(fileURLWithPath: out))
+                                       fitTokenizer: fitTokenizer, to: URL(fileURLWithPath: out))
         } catch {
             throw ValidationError("\(error)")
         }

@@ -2,6 +2,7 @@ import Foundation
 import LoomCheckpoint
 import LoomCore
 import LoomModels
+import LoomTokenizers
 
 /// A llava-hf checkpoint with freshly initialised weights, to train from scratch: transformers' initialisation
 /// rules (Qwen2: normal(0, `initializer_range`) for linears and embeddings, zero biases, unit norms; the projector like
@@ -83,15 +84,31 @@ public enum ModelInitializer {
 
     /// Writes a checkpoint directory: `config` (a llava-hf `config.json`), freshly initialised `model.safetensors`
     /// (f32), the tokenizer files and chat template of `tokenizer`, and SigLIP preprocessing, processor and generation
-    /// configurations that match the config.
-    public static func write(config: URL, tokenizer: URL, seed: UInt64, to directory: URL) throws {
-        let configuration = try ConfigFile.read(LlavaConfiguration.self, named: config.lastPathComponent, in: config.deletingLastPathComponent())
+    /// configurations that match the config. With `fitTokenizer` the config's vocabulary size and its image, bos and
+    /// eos ids are set from the tokenizer (a trained tokenizer's size is known only after training); otherwise they
+    /// must agree with it.
+    public static func write(config: URL, tokenizer: URL, seed: UInt64, fitTokenizer: Bool = false, to directory: URL) throws {
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: config)) as? [String: Any] ?? [:]
+        let words = try Tokenizer(directory: tokenizer)
+        guard let image = words.id(for: "<image>") else { throw ModelError.invalidInput("the tokenizer in \(tokenizer.path) has no <image> token") }
+        if fitTokenizer {
+            var text = json["text_config"] as? [String: Any] ?? [:]
+            text["vocab_size"] = words.vocabularySize
+            text["bos_token_id"] = words.id(for: "<|endoftext|>") ?? NSNull()
+            text["eos_token_id"] = words.id(for: "<|im_end|>") ?? NSNull()
+            json["text_config"] = text
+            json["image_token_index"] = image
+        }
+        let configData = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+        let configuration = try ConfigFile.decode(LlavaConfiguration.self, from: configData, file: config.lastPathComponent)
         try configuration.validate()
+        guard configuration.imageTokenIndex == image, words.vocabularySize <= configuration.textConfig.vocabSize else {
+            throw ModelError.invalidInput("the config (image_token_index \(configuration.imageTokenIndex), vocab_size "
+                + "\(configuration.textConfig.vocabSize)) does not fit the tokenizer (<image> = \(image), \(words.vocabularySize) ids); "
+                + "--fit-tokenizer sets them from the tokenizer")
+        }
         try HubCheckpointWriter.write(tensors: tensors(configuration, seed: seed), copyingFrom: tokenizer, to: directory)
-        let fm = FileManager.default
-        let target = directory.appendingPathComponent("config.json")
-        if fm.fileExists(atPath: target.path) { try fm.removeItem(at: target) }
-        try fm.copyItem(at: config, to: target)
+        try configData.write(to: directory.appendingPathComponent("config.json"))
         let vision = configuration.visionConfig
         let files: [String: [String: Any]] = [
             "preprocessor_config.json": ["do_convert_rgb": true, "do_normalize": true, "do_rescale": true, "do_resize": true,

@@ -29,7 +29,7 @@ stamp "tokenizer: byte-level BPE on the training text"
 "$LOOM" data train-tokenizer "$OUT/data/stage-a/data.json" "$OUT/data/stage-b/data.json" --vocab-size 1024 --out "$OUT/tokenizer"
 
 stamp "weights: fresh (seed 0)"
-"$LOOM" init --config models/tiny-m4/config.json --tokenizer "$OUT/tokenizer" --seed 0 --out "$OUT/init"
+"$LOOM" init --config models/tiny-m4/architecture.json --tokenizer "$OUT/tokenizer" --fit-tokenizer --seed 0 --out "$OUT/init"
 
 stamp "stage A: single-image tasks, every part trained"
 "$LOOM" train --model "$OUT/init" --data "$OUT/data/stage-a/data.json" --tune projector,language_model,vision_tower --preset llava-next \
