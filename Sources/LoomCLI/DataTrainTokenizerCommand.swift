@@ -54,7 +54,7 @@ struct DataTrainTokenizerCommand: ParsableCommand {
         let seconds = progress.finish()
         try trained.write(to: URL(fileURLWithPath: out))
         if unreadable > 0 { writeError("\(unreadable) records could not be read and were skipped (loom data validate lists them)") }
-        let stopped = trained.symbols.count < vocabSize ? " (no pair occurs \(minFrequency) times beyond that)" : ""
+        let stopped = trained.symbols.count < vocabSize ? " (short of \(vocabSize): no pair left occurs \(minFrequency) times)" : ""
         writeError("\(documents) documents, \(trainer.distinctWordCount) distinct words: \(trained.merges.count) merges in "
                    + "\(String(format: "%.1f", seconds)) s, \(trained.symbols.count) BPE ids\(stopped) + "
                    + "\(trained.specialTokens.count) special = \(trained.vocabularySize) ids; wrote "

@@ -16,8 +16,10 @@ import Testing
         return trainer.train()
     }
 
+    /// Each merge as "left+right" (the symbols' bytes as text).
     private func mergeStrings(_ trained: TrainedTokenizer) -> [String] {
-        trained.merges.map { String(decoding: trained.symbols[$0.left], as: UTF8.self) + "+" + String(decoding: trained.symbols[$0.right], as: UTF8.self) }
+        let text = { (id: Int) in String(decoding: trained.symbols[id], as: UTF8.self) }
+        return trained.merges.map { text($0.left) + "+" + text($0.right) }
     }
 
     private func temporaryDirectory() -> URL {
