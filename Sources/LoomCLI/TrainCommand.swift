@@ -54,6 +54,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Clip the global gradient norm to this (0: no clipping).") var maxGradNorm = 1.0
     @Option(help: "Samples per micro-batch.") var batchSize = 1
     @Option(help: "Micro-batches per optimizer step.") var gradAccum = 1
+    @Option(help: "Batch by token budget: an optimizer step takes samples until their positions reach this many (needs --max-steps).")
+    var batchTokens: Int?
     @Option(help: "Optimizer steps (default: --epochs passes over the data).") var maxSteps: Int?
     @Option(help: "Passes over the data when --max-steps is not given.") var epochs = 1
     @Option(help: "Seed of the data order, LoRA initialisation and dropout.") var seed: UInt64 = 0
@@ -107,6 +109,7 @@ struct TrainCommand: ParsableCommand {
         options.maxGradNorm = maxGradNorm
         options.batchSize = batchSize
         options.gradAccum = gradAccum
+        options.batchTokens = batchTokens
         options.maxSteps = maxSteps
         options.epochs = epochs
         options.seed = seed

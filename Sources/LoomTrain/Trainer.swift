@@ -31,6 +31,10 @@ public final class Trainer: @unchecked Sendable {
     public let schedule: LearningRateSchedule
     /// Optimizer steps done.
     public private(set) var step = 0
+    /// Position of the next sample in the stream of epochs.
+    public private(set) var cursor = 0
+    /// The permutation of the epoch being read.
+    private var order: (epoch: Int, indices: [Int])?
     let data: any TrainingDataSource
     let evalData: (any TrainingDataSource)?
 
@@ -70,6 +74,9 @@ public final class Trainer: @unchecked Sendable {
         data = try source(options.data)
         evalData = try options.evalData.map(source)
         optimizer = AdamW(configuration: options.optimizer)
+        guard options.batchTokens == nil || options.maxSteps != nil else {
+            throw TrainError.invalidOption("--batch-tokens needs --max-steps (steps per epoch depend on the lengths)")
+        }
         let perEpoch = (data.count + options.samplesPerStep - 1) / options.samplesPerStep
         schedule = LearningRateSchedule(shape: options.schedule, peak: options.lr, warmupSteps: options.warmupSteps,
                                         totalSteps: options.maxSteps ?? perEpoch * options.epochs)
@@ -79,8 +86,11 @@ public final class Trainer: @unchecked Sendable {
         try evalData?.check(limit: limit)
     }
 
-    /// Continues after optimizer step `done` (a restored checkpoint's).
-    func resume(atStep done: Int) { step = done }
+    /// Continues after optimizer step `done` with the sample at `cursor` next (a restored checkpoint's).
+    func resume(atStep done: Int, cursor: Int) {
+        step = done
+        self.cursor = cursor
+    }
 
     /// Optimizer steps the run takes.
     public var totalSteps: Int { schedule.totalSteps }
@@ -105,7 +115,14 @@ public final class Trainer: @unchecked Sendable {
     public func trainStep() throws -> StepRecord {
         let start = Date()
         let next = step + 1
-        let samples = try stepPositions(next).map { try data.sample($0) }
+        var samples: [TrainingSample] = []
+        var positions = 0
+        repeat {
+            let sample = try data.sample(recordIndex(at: cursor))
+            cursor += 1
+            positions += sample.inputIDs.count
+            samples.append(sample)
+        } while options.batchTokens.map { positions < $0 } ?? (samples.count < options.samplesPerStep)
         let tokens = samples.reduce(0) { $0 + $1.supervisedCount }
         model.zeroGradients()
         var lossSum = 0.0
@@ -121,8 +138,8 @@ public final class Trainer: @unchecked Sendable {
         optimizer.update(trainable, lr: lr)
         step = next
         return StepRecord(step: next, loss: tokens > 0 ? lossSum / Double(tokens) : 0, lr: lr, gradNorm: norm, tokens: tokens,
-                          positions: samples.reduce(0) { $0 + $1.inputIDs.count }, samples: samples.count,
-                          epoch: Double(next * options.samplesPerStep) / Double(data.count), seconds: Date().timeIntervalSince(start))
+                          positions: positions, samples: samples.count, epoch: Double(cursor) / Double(data.count),
+                          seconds: Date().timeIntervalSince(start))
     }
 
     /// Mean cross-entropy over the evaluation data's labelled tokens (0 without evaluation data).
@@ -137,23 +154,23 @@ public final class Trainer: @unchecked Sendable {
         return tokens > 0 ? sum / Double(tokens) : 0
     }
 
-    /// Record indices of optimizer step `step` (1-based): the next `samplesPerStep` positions of the stream of
-    /// epochs, each epoch a permutation drawn from the seed and the epoch number.
-    func stepPositions(_ step: Int) -> [Int] {
-        let n = data.count, k = options.samplesPerStep
-        var orders: [Int: [Int]] = [:]
-        return ((step - 1) * k..<(step * k)).map { position in
-            let epoch = position / n
-            if orders[epoch] == nil { orders[epoch] = Self.permutation(count: n, seed: options.seed, epoch: epoch) }
-            return orders[epoch]![position % n]
-        }
+    /// The record at `position` of the stream of epochs (each epoch a permutation drawn from the seed and the
+    /// epoch number).
+    func recordIndex(at position: Int) -> Int {
+        let epoch = position / data.count
+        if order?.epoch != epoch { order = (epoch, Self.permutation(count: data.count, seed: options.seed, epoch: epoch)) }
+        return order!.indices[position % data.count]
     }
 
-    /// A seeded permutation of `0..<count` for `epoch` (Fisher–Yates over SplitMix64).
+    /// A seeded permutation of `0..<count` for `epoch`: Fisher–Yates over SplitMix64, written out so that the order
+    /// never depends on the standard library's shuffling algorithm.
     static func permutation(count: Int, seed: UInt64, epoch: Int) -> [Int] {
         var generator = SplitMix64(seed: seed ^ SplitMix64.mix(UInt64(epoch) &+ 0x5EED))
         var order = Array(0..<count)
-        order.shuffle(using: &generator)
+        for i in stride(from: count - 1, to: 0, by: -1) {
+            let j = Int(generator.next() % UInt64(i + 1))
+            order.swapAt(i, j)
+        }
         return order
     }
 }

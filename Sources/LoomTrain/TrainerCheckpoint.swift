@@ -2,12 +2,13 @@ import Foundation
 import LoomCheckpoint
 import LoomCore
 
-/// Resumable checkpoints of a run: `trainer_state.json` (the options and the step; the data position and every
-/// random draw follow from them), `trainable.safetensors` (the trained tensors) and `optimizer.safetensors` (AdamW's
+/// Resumable checkpoints of a run: `trainer_state.json` (the options, the step and the data position; every random
+/// draw follows from them), `trainable.safetensors` (the trained tensors) and `optimizer.safetensors` (AdamW's
 /// moments, `m.NAME` and `v.NAME`).
 extension Trainer {
     struct State: Codable {
         var step: Int
+        var cursor: Int
         var optimizerStep: Int
         var options: TrainingOptions
     }
@@ -29,7 +30,7 @@ extension Trainer {
         try SafeTensorsWriter.write(moments, to: directory.appendingPathComponent("optimizer.safetensors"), metadata: ["format": "pt"])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(State(step: step, optimizerStep: optimizer.step, options: options))
+        try encoder.encode(State(step: step, cursor: cursor, optimizerStep: optimizer.step, options: options))
             .write(to: directory.appendingPathComponent(Self.stateFile))
     }
 
@@ -64,6 +65,6 @@ extension Trainer {
             }
         }
         optimizer.restore(step: state.optimizerStep, moments: restored)
-        resume(atStep: state.step)
+        resume(atStep: state.step, cursor: state.cursor)
     }
 }

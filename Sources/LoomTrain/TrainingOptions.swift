@@ -40,6 +40,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var beta2 = 0.999
     public var epsilon = 1e-8
     public var maxGradNorm = 1.0
+    /// An optimizer step takes samples until their positions reach this many (instead of `batchSize × gradAccum`).
+    public var batchTokens: Int?
     /// Samples per micro-batch; an optimizer step takes `batchSize × gradAccum` samples.
     public var batchSize = 1
     public var gradAccum = 1
@@ -82,6 +84,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         guard loraAlpha > 0 else { throw TrainError.invalidOption("--lora-alpha must be positive") }
         guard (0..<1).contains(loraDropout) else { throw TrainError.invalidOption("--lora-dropout must lie in [0, 1)") }
         guard !loraTargets.isEmpty || loraRank == 0 else { throw TrainError.invalidOption("--lora-targets is empty") }
+        guard batchTokens.map({ $0 > 0 }) ?? true else { throw TrainError.invalidOption("--batch-tokens must be at least 1") }
         guard batchSize > 0, gradAccum > 0 else { throw TrainError.invalidOption("--batch-size and --grad-accum must be at least 1") }
         guard maxSteps.map({ $0 > 0 }) ?? true else { throw TrainError.invalidOption("--max-steps must be at least 1") }
         guard epochs > 0 else { throw TrainError.invalidOption("--epochs must be at least 1") }

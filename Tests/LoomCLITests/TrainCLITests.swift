@@ -64,12 +64,13 @@ import Testing
         #expect(answer.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "A cat.", "\(answer.stdout)")
     }
 
-    @Test func resumeRepeatsTheUninterruptedRun() throws {
+    @Test(arguments: [["--batch-size", "2", "--grad-accum", "2"], ["--batch-tokens", "150"]])
+    func resumeRepeatsTheUninterruptedRun(batching: [String]) throws {
         let data = try Self.dataset()
         defer { try? FileManager.default.removeItem(at: data) }
         let common = ["train", "--model", Self.model, "--data", data.appendingPathComponent("train.json").path, "--lora-rank", "4",
-                      "--lora-alpha", "8", "--lora-dropout", "0.1", "--tune", "projector", "--lr", "5e-3", "--batch-size", "2",
-                      "--grad-accum", "2", "--max-steps", "4", "--warmup-steps", "1", "--video-frames", "2", "--seed", "7"]
+                      "--lora-alpha", "8", "--lora-dropout", "0.1", "--tune", "projector", "--lr", "5e-3",
+                      "--max-steps", "4", "--warmup-steps", "1", "--video-frames", "2", "--seed", "7"] + batching
         let whole = data.appendingPathComponent("whole"), first = data.appendingPathComponent("first")
         let resumed = data.appendingPathComponent("resumed")
         let a = try CLI.run(common + ["--out", whole.path])
@@ -79,6 +80,10 @@ import Testing
         let c = try CLI.run(["train", "--resume", first.appendingPathComponent("checkpoint-2").path, "--out", resumed.path])
         #expect(c.status == 0, "\(c.stderr)")
         let reference = try Self.log(whole).map { $0["loss"] as! Double }
+        if batching.contains("--batch-tokens") {
+            // Steps take samples until 150 positions: their count follows the lengths (images take 36 each).
+            #expect(try Self.log(whole).allSatisfy { ($0["positions"] as! Int) >= 150 })
+        }
         let continued = try Self.log(resumed)
         #expect(continued.map { $0["step"] as! Int } == [3, 4])
         #expect(continued.map { $0["loss"] as! Double } == Array(reference[2...]), "resumed \(continued), whole \(reference)")
