@@ -61,12 +61,14 @@ public final class Trainer: @unchecked Sendable {
         }
         if options.dtype == "bf16" { model.compactFrozen(as: .bf16) }
         model.recomputation = options.recompute
-        let mediaRoot = URL(fileURLWithPath: options.mediaRoot ?? (options.data as NSString).deletingLastPathComponent)
-        let builder = try SampleBuilder(modelDirectory: directory, configuration: model.configuration, mediaRoot: mediaRoot,
-                                        videoFrames: options.videoFrames)
         var tokenizer = try TrainingTokenizer(tokenizer: try Tokenizer(directory: directory), preset: LabelPreset(rawValue: options.preset)!)
         tokenizer.systemPrompt = options.systemPrompt
+        // Media paths resolve under --media-root, else under each data file's own folder.
+        let configuration = model.configuration
         func source(_ path: String) throws -> any TrainingDataSource {
+            let mediaRoot = URL(fileURLWithPath: options.mediaRoot ?? (path as NSString).deletingLastPathComponent)
+            let builder = try SampleBuilder(modelDirectory: directory, configuration: configuration, mediaRoot: mediaRoot,
+                                            videoFrames: options.videoFrames)
             let head = FileHandle(forReadingAtPath: path).map { handle in defer { try? handle.close() }; return handle.readData(ofLength: 8) }
             return head.map(Array.init) == TokenShard.magic ? try ShardSource(path: path, builder: builder)
                 : try RecordSource(path: path, tokenizer: tokenizer, builder: builder)

@@ -11,7 +11,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var data: String
     /// Held-out records whose mean loss is reported every ``evalEvery`` steps.
     public var evalData: String?
-    /// Where media paths of the records resolve; the data file's folder when nil.
+    /// Where media paths of the records resolve; each data file's own folder when nil.
     public var mediaRoot: String?
     public var preset: String = LabelPreset.hf.rawValue
     /// The system prompt of the LLaVA-NeXT presets.
