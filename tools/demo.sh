@@ -12,7 +12,7 @@ SEED=$(( 2000000 + ((RANDOM << 15) | RANDOM) ))
 "$LOOM" data synth --task color,digit,spot-difference,odd-one-out,count-frames,motion,which-view --count 1 --seed "$SEED" \
   --format mixed --out "$WORK/demo" 2>/dev/null
 "$LOOM" eval run --model "$MODEL" --data "$WORK/demo/data.json" --media-root "$WORK/demo" --out "$WORK/answers.jsonl" \
-  --max-new-tokens 12 2>/dev/null
+  --max-new-tokens 12 --template checkpoint 2>/dev/null
 python3 - "$WORK/answers.jsonl" "$SEED" <<'EOF'
 import json, sys
 shapes = {"color": "single image", "digit": "single image", "spot-difference": "multi-image", "odd-one-out": "multi-image",

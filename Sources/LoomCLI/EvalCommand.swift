@@ -3,6 +3,7 @@ import Foundation
 import LoomData
 import LoomEval
 import LoomKit
+import LoomPrompt
 
 /// `loom eval`: the LLaVA-Interleave Bench and video multiple choice, answered and scored as the references do.
 struct EvalCommand: ParsableCommand {
@@ -77,6 +78,7 @@ struct EvalRunCommand: ParsableCommand {
     @Option(help: "The results file (JSON lines).") var out: String
     @Option(help: "authors (model_vqa.py: 1024 new tokens) or lmms-eval (16 new tokens, images padded to square).") var `protocol` = "authors"
     @Option(help: "New tokens per answer (default: the protocol's).") var maxNewTokens: Int?
+    @Option(help: "Prompt template of a local model (default: the protocol's, llava): llava, checkpoint (the model's own chat template, e.g. the format it was trained in), hf or interleaved.") var template: PromptTemplate?
     @Option(help: "Questions in flight at once (the engine batches their decoding).") var parallel = 4
     @Option(help: "Frames sampled per video question.") var frames = 16
     @Option(help: "Answer only the i-th of n contiguous slices (i/n).") var shard: String?
@@ -87,6 +89,7 @@ struct EvalRunCommand: ParsableCommand {
     func validate() throws {
         if (model == nil) == (server == nil) { throw ValidationError("give --model DIR or --server URL (one of them)") }
         if EvalProtocol(rawValue: `protocol`) == nil { throw ValidationError("--protocol must be authors or lmms-eval, got '\(`protocol`)'") }
+        if template != nil && server != nil { throw ValidationError("--template applies to a local --model; a server renders prompts with its own template") }
         if parallel < 1 || frames < 1 || (maxNewTokens ?? 1) < 1 { throw ValidationError("--parallel, --frames and --max-new-tokens must be at least 1") }
     }
 
@@ -104,6 +107,7 @@ struct EvalRunCommand: ParsableCommand {
         settings.parallel = parallel
         settings.videoFrames = frames
         settings.skipBad = skipBad
+        settings.template = template
         let backend: any AnswerBackend
         if let model {
             backend = LocalBackend(loom: try LoomModel(directory: try ModelLocation.resolve(model), compute: try compute.options()))

@@ -24,6 +24,9 @@ public struct EvalSettings: Sendable {
     public var parallel = 4
     /// Whether a sample that cannot be answered is reported and skipped rather than stopping the run.
     public var skipBad = false
+    /// The prompt template of a local model (nil: the protocol's, `llava`). `checkpoint` asks a model in the format
+    /// its own chat template describes, e.g. the one it was trained with.
+    public var template: PromptTemplate?
 
     public init(mediaRoot: URL, maxNewTokens: Int? = nil) {
         self.mediaRoot = mediaRoot

@@ -30,6 +30,7 @@ public final class LocalBackend: AnswerBackend, @unchecked Sendable {
             media.append(part)
             videoMarker = marker
         }
+        let template = settings.template ?? .llava
         var results: [EvalResult] = []
         var previous: RenderedPrompt?
         for turn in sample.turns.indices {
@@ -42,14 +43,14 @@ public final class LocalBackend: AnswerBackend, @unchecked Sendable {
             if let previous, let last = results.last {
                 // model_vqa.py: the previous ids, the generated ids (with the end token), then the new question as a
                 // conversation of its own (system block included).
-                let next = try loom.preparePrompt(Conversation.user([.text(question)]), template: .llava).prompt
+                let next = try loom.preparePrompt(Conversation.user([.text(question)]), template: template).prompt
                 let generated = loom.tokenizer.encode(last.prediction, parseSpecialTokens: false) + endToken
                 prompt = RenderedPrompt(text: previous.text + last.prediction + next.text,
                                         chunks: previous.chunks + [.text(generated)] + next.chunks,
                                         imageTokenID: loom.renderer.vision?.imageTokenID ?? 0)
             } else {
-                let parts = try PromptTemplate.parts(text: question, media: media, template: .llava)
-                prompt = try loom.preparePrompt(Conversation.user(parts), template: .llava).prompt
+                let parts = try PromptTemplate.parts(text: question, media: media, template: template)
+                prompt = try loom.preparePrompt(Conversation.user(parts), template: template).prompt
             }
             let started = Date()
             let result = try loom.generate(prompt, parameters: parameters)

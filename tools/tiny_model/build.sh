@@ -27,6 +27,9 @@ done
 
 stamp "tokenizer: byte-level BPE on the training text"
 "$LOOM" data train-tokenizer "$OUT/data/stage-a/data.json" "$OUT/data/stage-b/data.json" --vocab-size 1024 --out "$OUT/tokenizer"
+# The chat template of the format the model is trained in (the llava-next preset: system prompt, images where the
+# text puts them), so that generate, serve and eval with the checkpoint's template ask as training did.
+cp tools/tiny_model/chat_template.json "$OUT/tokenizer/chat_template.json"
 
 stamp "weights: fresh (seed 0)"
 "$LOOM" init --config models/tiny-m4/architecture.json --tokenizer "$OUT/tokenizer" --fit-tokenizer --seed 0 --out "$OUT/init"
@@ -44,7 +47,7 @@ stamp "stage B: every task, front and interleaved formats"
 stamp "held-out accuracy (exact match per task), both formats"
 for format in front interleaved; do
   "$LOOM" eval run --model "$OUT/stage-b" --data "$OUT/data/held-$format/data.json" --media-root "$OUT/data/held-$format" \
-    --out "$OUT/logs/held-$format.jsonl" --max-new-tokens 12
+    --out "$OUT/logs/held-$format.jsonl" --max-new-tokens 12 --template checkpoint
   "$LOOM" eval score "$OUT/logs/held-$format.jsonl" | tee "$OUT/logs/held-$format.txt"
 done
 stamp "done: $OUT/stage-b"
