@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 APT_PACKAGES := libopenblas-dev libdnnl-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev pkg-config python3-venv curl
-MODEL ?= Tests/Fixtures/llava/tiny-84
+MODEL ?=
 IMAGES ?= Tests/Fixtures/llava/images/coffee.jpg Tests/Fixtures/llava/images/chelsea.jpg
 PROMPT ?= What differs between <image> and <image>?
 
@@ -76,10 +76,15 @@ $(LMMS_VENV)/.installed: tools/lmms_eval/constraints.txt
 	$(LMMS_VENV)/bin/pip uninstall -q -y torchvision
 	touch $@
 
-## demo: the main job — a multi-image question on real photographs with the bundled tiny model
-## (its weights are random, so the answer is noise; MODEL=DIR runs real weights, e.g. llava-interleave-qwen-0.5b-hf).
+## demo: the main job — the model Loom trained itself (models/tiny-m4) answers a fresh sample of each M4 shape it has
+## never seen (new seed each run): question, Loom's answer, the true answer. MODEL=DIR asks any checkpoint (e.g. a
+## downloaded llava-interleave-qwen-0.5b-hf) a two-image question about real photographs instead.
 demo: release
+ifeq ($(strip $(MODEL)),)
+	tools/demo.sh .build/release/loom models/tiny-m4
+else
 	.build/release/loom generate --model $(MODEL) --prompt "$(PROMPT)" $(foreach i,$(IMAGES),--image $(i)) --max-tokens 32
+endif
 
 ## tiny-model: rebuild models/tiny-m4 from scratch through loom itself (synthetic M4 data → BPE tokenizer → fresh
 ## weights → single-image stage → mixed stage → held-out exact match per task); tens of minutes on 2 cores.

@@ -128,7 +128,7 @@ let package = Package(
         .testTarget(name: "LoomPromptTests", dependencies: ["LoomPrompt", "LoomTokenizers", "LoomTestSupport"]),
         .testTarget(name: "LoomKitTests", dependencies: ["LoomKit", "LoomTestSupport"]),
         .testTarget(name: "LoomDataTests", dependencies: ["LoomData", "LoomCore", "LoomJSON", "LoomTokenizers", "LoomMedia", "LoomTestSupport"]),
-        .testTarget(name: "LoomEvalTests", dependencies: ["LoomEval", "LoomJSON", "LoomTestSupport"]),
+        .testTarget(name: "LoomEvalTests", dependencies: ["LoomEval", "LoomKit", "LoomCore", "LoomJSON", "LoomTestSupport"]),
         .testTarget(name: "LoomTemplatesTests", dependencies: ["LoomTemplates", "LoomJSON", "LoomTestSupport"]),
         .testTarget(name: "LoomHubTests", dependencies: ["LoomHub", "LoomTestSupport"]),
         .testTarget(name: "LoomCLITests", dependencies: ["LoomTestSupport"]),

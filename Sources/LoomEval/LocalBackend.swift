@@ -23,34 +23,22 @@ public final class LocalBackend: AnswerBackend, @unchecked Sendable {
         parameters.maxNewTokens = settings.maxNewTokens ?? evalProtocol.maxNewTokens
         parameters.temperature = 0
         parameters.stopStrings = []
-        var media: [ContentPart] = try sample.images.map { .image(try evalProtocol.image(try settings.resolve($0), limits: loom.imageLimits)) }
-        var videoMarker: String?
-        if let video = sample.video {
-            let (part, marker) = try videoPart(try settings.resolve(video), settings: settings)
-            media.append(part)
-            videoMarker = marker
-        }
         let template = settings.template ?? .llava
         var results: [EvalResult] = []
         var previous: RenderedPrompt?
         for turn in sample.turns.indices {
-            var question = evalProtocol.questionText(sample, turn: turn)
-            if let videoMarker, sample.images.isEmpty, ImageMarker.count(in: question) == 1 {
-                // M4-Instruct: a video record's one <image> marker stands for all its frames.
-                question = question.replacingOccurrences(of: ImageMarker.text, with: videoMarker)
-            }
             let prompt: RenderedPrompt
             if let previous, let last = results.last {
                 // model_vqa.py: the previous ids, the generated ids (with the end token), then the new question as a
                 // conversation of its own (system block included).
+                let question = evalProtocol.questionText(sample, turn: turn)
                 let next = try loom.preparePrompt(Conversation.user([.text(question)]), template: template).prompt
                 let generated = loom.tokenizer.encode(last.prediction, parseSpecialTokens: false) + endToken
                 prompt = RenderedPrompt(text: previous.text + last.prediction + next.text,
                                         chunks: previous.chunks + [.text(generated)] + next.chunks,
                                         imageTokenID: loom.renderer.vision?.imageTokenID ?? 0)
             } else {
-                let parts = try PromptTemplate.parts(text: question, media: media, template: template)
-                prompt = try loom.preparePrompt(Conversation.user(parts), template: template).prompt
+                prompt = try firstPrompt(sample, protocol: evalProtocol, settings: settings)
             }
             let started = Date()
             let result = try loom.generate(prompt, parameters: parameters)
@@ -67,6 +55,24 @@ public final class LocalBackend: AnswerBackend, @unchecked Sendable {
             previous = prompt
         }
         return results
+    }
+
+    /// The prompt of `sample`'s first turn as a run asks it: its images (and video) where the question's `<image>`
+    /// markers put them, rendered with the settings' template (the protocol's, `llava`, by default).
+    public func firstPrompt(_ sample: BenchSample, protocol evalProtocol: EvalProtocol, settings: EvalSettings) throws -> RenderedPrompt {
+        var media: [ContentPart] = try sample.images.map { .image(try evalProtocol.image(try settings.resolve($0), limits: loom.imageLimits)) }
+        var question = evalProtocol.questionText(sample, turn: 0)
+        if let video = sample.video {
+            let (part, marker) = try videoPart(try settings.resolve(video), settings: settings)
+            media.append(part)
+            if sample.images.isEmpty, ImageMarker.count(in: question) == 1 {
+                // M4-Instruct: a video record's one <image> marker stands for all its frames.
+                question = question.replacingOccurrences(of: ImageMarker.text, with: marker)
+            }
+        }
+        let template = settings.template ?? .llava
+        let parts = try PromptTemplate.parts(text: question, media: media, template: template)
+        return try loom.preparePrompt(Conversation.user(parts), template: template).prompt
     }
 
     /// A video file as a video request, or a frame folder (M4-Instruct) as a block of its frames sampled as training

@@ -3,7 +3,8 @@ import LoomCore
 import LoomModels
 
 /// What a run leaves for users: a PEFT adapter when LoRA is on (the projector as `modules_to_save` when it was
-/// trained too), otherwise a full llava-hf checkpoint with the trained tensors in the source's dtypes.
+/// trained too), otherwise a full llava-hf checkpoint with the trained tensors in the source's dtypes (and the source's
+/// unused tensors as they were).
 public enum TrainedModelExport {
     /// Writes `model` (trained with `options`) into `directory`; returns a description of what was written.
     @discardableResult
@@ -17,6 +18,10 @@ public enum TrainedModelExport {
         for parameter in model.parameters {
             tensors[parameter.name] = HubTensor(shape: parameter.shape, values: parameter.floats, dtype: model.storedDTypes[parameter.name] ?? .f32)
         }
+        // Tensors of the source the llava forward pass never reads (SigLIP's post_layernorm, a head) go out unchanged,
+        // so that transformers finds every tensor it expects.
+        let source = try HubTensorReader(directory: model.directory)
+        for name in source.names where tensors[name] == nil { tensors[name] = try source.tensor(name) }
         try HubCheckpointWriter.write(tensors: tensors, copyingFrom: model.directory, to: directory)
         return "a llava-hf checkpoint (\(tensors.count) tensors) to \(directory.path)"
     }

@@ -25,7 +25,7 @@ def loom_binary() -> str:
 class Server:
     """A running `loom serve`: its base URL, its process and the media folder it allows."""
 
-    def __init__(self, *extra: str, api_key: str | None = API_KEY):
+    def __init__(self, *extra: str, api_key: str | None = API_KEY, model: Path = MODEL):
         self.media = Path(tempfile.mkdtemp(prefix="loom-media-"))
         for name in ["coffee.jpg", "chelsea.jpg", "astronaut.jpg", "rocket.jpg", "camera.png"]:
             shutil.copy(IMAGES / name, self.media / name)
@@ -33,7 +33,7 @@ class Server:
         shutil.copy(IMAGES / "coffee.jpg", outside / "secret.jpg")
         (self.media / "escape.jpg").symlink_to(outside / "secret.jpg")
         self.outside = outside
-        command = [loom_binary(), "serve", "--model", str(MODEL), "--port", "0", "--served-model-name", "tiny",
+        command = [loom_binary(), "serve", "--model", str(model), "--port", "0", "--served-model-name", "tiny",
                    "--allowed-local-media-path", str(self.media), *extra]
         if api_key:
             command += ["--api-key", api_key]

@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
 """Reference logits of the model Loom trained itself (models/tiny-m4): transformers' LlavaForConditionalGeneration
-on ten held-out synthetic samples, rendered as the authors' evaluation renders them (`--template llava`).
+on ten held-out synthetic samples, rendered by the checkpoint's own chat template (`--template checkpoint`: the
+format the model was trained in) through `tokenizer.apply_chat_template`.
 
 Run on demand (not by CI), after `make tiny-model`:
     LOOM=.build/release/loom .venv-train/bin/python tools/reference/make_tiny_m4_fixtures.py
 
 The samples are made by `loom data synth` from seeds no training run used (3,000,000 on): eight front-format samples
-(one per task) and two interleaved ones. Their media are copied into the fixture; the prompts are tokenised by the
-Hugging Face tokenizer of the checkpoint, in the original LLaVA-NeXT `preprocess_qwen` layout (system prompt, a `\\n`
-token after every image); a video record's one `<image>` marker stands for all its frames (sorted by name, sampled
-with `np.linspace(0, n-1, min(n, 8))`), whose features follow one another, as the authors' training concatenates
-them.
+(one per task) and two interleaved ones, written into the fixture. Each record's question becomes the content parts of
+one user message, split at its `<image>` markers; a video record's one marker stands for all its frames (sorted by
+name, sampled with `np.linspace(0, n-1, min(n, 8))`), one image part each, whose features follow one another as in
+training. Each `<image>` of the rendered text is then expanded to the checkpoint's `image_seq_length` ids.
 
 Writes Tests/Fixtures/tiny-m4/{front,interleaved}/ (data.json + media) and Tests/Fixtures/tiny-m4/reference.json +
 reference.safetensors: cases {name, format, record, input_ids, image_token_count, greedy_ids}, tensors `logits.<name>`
@@ -27,13 +27,12 @@ import numpy as np
 import torch
 from PIL import Image
 from safetensors.torch import save_file
-from transformers import AutoImageProcessor, AutoTokenizer, LlavaForConditionalGeneration
+from transformers import AutoProcessor, LlavaForConditionalGeneration
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from model_fixtures_common import FIXTURES, REPO, write_json  # noqa: E402
-from model_fixtures_llava import IMAGE_TOKEN_INDEX, preprocess_qwen  # noqa: E402
 
-MODEL = REPO / "models" / "tiny-m4"
+MODEL = Path(os.environ.get("TINY_MODEL", REPO / "models" / "tiny-m4"))
 OUT = FIXTURES / "tiny-m4"
 LOOM = os.environ.get("LOOM", str(REPO / ".build" / "release" / "loom"))
 TASKS = "color,shape,digit,spot-difference,odd-one-out,count-frames,motion,which-view"
@@ -61,10 +60,10 @@ def media(folder: Path, record: dict) -> list[list[Image.Image]]:
 def main():
     torch.manual_seed(0)
     model = LlavaForConditionalGeneration.from_pretrained(MODEL, dtype=torch.float32, attn_implementation="eager").eval()
-    tokenizer = AutoTokenizer.from_pretrained(MODEL)
+    processor = AutoProcessor.from_pretrained(MODEL)  # LlavaProcessor: the tokenizer, SigLIP pixels, chat_template.json
+    tokenizer = processor.tokenizer
     for name in ("<|im_start|>", "<|im_end|>", "<image>"):
         assert tokenizer.convert_tokens_to_ids(name) is not None, name
-    processor = AutoImageProcessor.from_pretrained(MODEL)
     config = json.loads((MODEL / "config.json").read_text())
     image_token, tokens = config["image_token_index"], config["image_seq_length"]
     eos = tokenizer.convert_tokens_to_ids("<|im_end|>")
@@ -75,12 +74,19 @@ def main():
     for fmt, record in samples:
         groups = media(OUT / fmt, record)
         question = record["conversations"][0]["value"]
-        sentinel_ids = preprocess_qwen(question, tokenizer)
-        assert sentinel_ids.count(IMAGE_TOKEN_INDEX) == len(groups)
-        runs = iter(groups)
-        ids = [t for i in sentinel_ids for t in ([image_token] * tokens * len(next(runs)) if i == IMAGE_TOKEN_INDEX else [i])]
+        pieces = question.split("<image>")
+        assert len(pieces) == len(groups) + 1
+        content = []
+        for i, piece in enumerate(pieces):
+            if piece:
+                content.append({"type": "text", "text": piece})
+            if i < len(groups):
+                content += [{"type": "image"}] * len(groups[i])
+        text = processor.apply_chat_template([{"role": "user", "content": content}], tokenize=False, add_generation_prompt=True)
         images = [image for group in groups for image in group]
-        pixels = processor(images=images, return_tensors="pt")["pixel_values"]
+        ids = [t for i in tokenizer(text).input_ids for t in ([image_token] * tokens if i == image_token else [i])]
+        assert ids.count(image_token) == len(images) * tokens
+        pixels = processor.image_processor(images=images, return_tensors="pt")["pixel_values"]
         inp = torch.tensor([ids])
         with torch.no_grad():
             logits = model(input_ids=inp, pixel_values=pixels).logits[0].float()
@@ -88,14 +94,14 @@ def main():
                                  max_new_tokens=MAX_NEW_TOKENS, eos_token_id=eos, pad_token_id=eos)
         greedy = out[0, len(ids):].tolist()
         name = f"{fmt}-{record['id']}"
-        cases.append({"name": name, "format": fmt, "record": record["id"], "input_ids": ids,
+        cases.append({"name": name, "format": fmt, "record": record["id"], "rendered": text, "input_ids": ids,
                       "image_token_count": len(images) * tokens, "greedy_ids": greedy,
                       "greedy_text": tokenizer.decode(greedy, skip_special_tokens=True),
                       "answer": record["conversations"][1]["value"]})
         tensors[f"logits.{name}"] = logits.contiguous()
         print(f"{name}: L={len(ids)} greedy {tokenizer.decode(greedy, skip_special_tokens=True)!r} "
               f"true {record['conversations'][1]['value']!r}")
-    write_json(OUT / "reference.json", {"checkpoint": "models/tiny-m4", "template": "llava", "video_frames": VIDEO_FRAMES,
+    write_json(OUT / "reference.json", {"checkpoint": "models/tiny-m4", "template": "checkpoint", "video_frames": VIDEO_FRAMES,
                                         "cases": cases})
     save_file(tensors, str(OUT / "reference.safetensors"))
 

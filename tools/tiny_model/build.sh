@@ -42,7 +42,7 @@ stamp "stage A: single-image tasks, every part trained"
 stamp "stage B: every task, front and interleaved formats"
 "$LOOM" train --model "$OUT/stage-a" --data "$OUT/data/stage-b/data.json" --tune projector,language_model,vision_tower --preset llava-next \
   --lr 1e-3 --warmup-steps 50 --schedule cosine --weight-decay 0.01 --adam-beta2 0.98 --batch-size "$BATCH" --max-steps "$STAGE_B_STEPS" \
-  --eval-data "$OUT/data/held-front/data.json" --eval-every 500 --seed 2 --out "$OUT/stage-b" 2> >(tee "$OUT/logs/stage-b.log" >&2)
+  --eval-data "$OUT/data/held-front/data.json" --eval-every 500 --save-every 500 --seed 2 --out "$OUT/stage-b" 2> >(tee "$OUT/logs/stage-b.log" >&2)
 
 stamp "held-out accuracy (exact match per task), both formats"
 for format in front interleaved; do
