@@ -46,8 +46,8 @@ struct ServeCommand: ParsableCommand {
     var allowRemoteMedia = false
     @Option(name: .customLong("cors-origins"), help: "Origins allowed by CORS, comma-separated (none by default).") var corsOrigins: String?
     @Option(help: "Frames sampled from a video (requests may override with loom_frames or media_io_kwargs).") var frames = 16
-    @Option(help: "Default prompt template: hf, checkpoint (the checkpoint's own Jinja chat template), interleaved or llava (requests may override with loom_template).")
-    var template: PromptTemplate = .hf
+    @Option(help: "Default prompt template: checkpoint (the checkpoint's own Jinja chat template), hf, interleaved or llava (requests may override with loom_template). Default: the checkpoint's template when it ships one, llava for original LLaVA-NeXT checkpoints, else hf.")
+    var template: PromptTemplate?
     @Flag(name: .customLong("bind-image-markers"), help: "Bind literal <image> markers in a message's text to its images (counts must match).")
     var bindImageMarkers = false
 

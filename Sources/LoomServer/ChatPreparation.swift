@@ -167,7 +167,7 @@ struct ChatPreparation {
     }
 
     func chosenTemplate(_ name: String?) throws -> PromptTemplate {
-        guard let name else { return configuration.template }
+        guard let name else { return configuration.template ?? (loom.usesOriginalTemplate ? .llava : loom.automaticTemplate) }
         guard let template = PromptTemplate(rawValue: name) else {
             throw APIError.badRequest("loom_template must be checkpoint, hf, interleaved or llava, is '\(name)'", param: "loom_template")
         }

@@ -31,8 +31,9 @@ public struct ServerConfiguration: Sendable {
     /// Frames sampled from a video, and how (overridable per request).
     public var videoFrames = 16
     public var videoSampling = VideoRequest.Sampling.uniform
-    /// The template requests use unless they name one (`loom_template`).
-    public var template = PromptTemplate.hf
+    /// The template requests use unless they name one (`loom_template`); nil: the model's own — `llava` for the
+    /// original LLaVA-NeXT checkpoints, the checkpoint's chat template when it ships one, else `hf`.
+    public var template: PromptTemplate?
     /// Bind literal `<image>` markers in a message's text to that message's images (the authors' evaluation layout)
     /// when their counts match; off by default, when `<image>` typed in text is plain text.
     public var bindImageMarkers = false

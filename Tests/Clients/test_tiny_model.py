@@ -17,7 +17,7 @@ RECORDS = {(fmt, r["id"]): r for fmt in ("front", "interleaved") for r in json.l
 
 @pytest.fixture(scope="module")
 def tiny_server():
-    running = Server("--template", "checkpoint", model=ROOT / "models/tiny-m4")
+    running = Server(model=ROOT / "models/tiny-m4")  # the default template: the checkpoint's own
     yield running
     running.stop()
 
