@@ -9,7 +9,7 @@ set -euo pipefail
 LOOM=${1:-.build/release/loom}
 OUT=${2:-build/tiny-m4}
 STAGE_A_STEPS=${STAGE_A_STEPS:-300}
-STAGE_B_STEPS=${STAGE_B_STEPS:-3000}
+STAGE_B_STEPS=${STAGE_B_STEPS:-4000}
 BATCH=${BATCH:-16}
 SINGLE="color,shape,digit"
 MULTI="spot-difference,odd-one-out,count-frames,motion,which-view"
