@@ -303,9 +303,9 @@ public final class LlavaTrainingModel: @unchecked Sendable {
         var projectorSaved: (hidden: [Float], activated: [Float])?
         var features: [Float] = []
         if sample.images > 0 {
-            let keepTower = backward && tower.isTrainable
-            (towerOutput, towerSaved) = keepTower ? tower.forward(sample.pixels, images: sample.images, keep: true)
-                                                  : (cachedTower(sample), nil)
+            // A trained tower runs every time (its weights move; evaluation between steps must see them).
+            (towerOutput, towerSaved) = tower.isTrainable ? tower.forward(sample.pixels, images: sample.images, keep: backward)
+                                                          : (cachedTower(sample), nil)
             let featureRows = imageRows.count
             let hidden = projector1.forward(towerOutput, rows: featureRows, dropoutSeed: nil).y
             let activated = TrainOps.geluErf(hidden)
