@@ -151,7 +151,7 @@ final class BPEModel: @unchecked Sendable {
             for index in 0..<count { buffer[index] = index + 1 < count ? Int32(index + 1) : -1 }
             initialized = count
         }
-        var heap = MinHeap(capacity: 2 * count)
+        var heap = MinHeap<UInt64>(capacity: 2 * count)
         for position in 0..<(count - 1) {
             if let merge = merges[Self.pairKey(symbols[position], symbols[position + 1])] {
                 heap.push(merge & 0xFFFF_FFFF_0000_0000 | UInt64(position))

@@ -12,7 +12,7 @@ struct BPEPairStatistics {
     private var pairCounts: [UInt64: Int] = [:]
     /// Words that may hold each pair (a superset: words are not removed when a merge takes the pair away).
     private var pairWords: [UInt64: Set<Int32>] = [:]
-    private var queue: [(count: Int, pair: UInt64)] = []
+    private var queue = MinHeap<(count: Int, pair: UInt64)>()
 
     /// Starts from `symbols` (the base alphabet) and `words` spelled in them, with their counts.
     init(symbols: [[UInt8]], words: [[Int32]], counts: [Int]) {
@@ -86,36 +86,17 @@ struct BPEPairStatistics {
     }
 
     private mutating func push(_ count: Int, _ pair: UInt64) {
-        queue.append((count, pair))
-        var child = queue.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard precedes(queue[child], queue[parent]) else { break }
-            queue.swapAt(child, parent)
-            child = parent
-        }
+        let symbols = symbols
+        queue.push((count, pair)) { Self.precedes($0, $1, symbols: symbols) }
     }
 
     private mutating func pop() -> (count: Int, pair: UInt64)? {
-        guard let last = queue.popLast() else { return nil }
-        guard !queue.isEmpty else { return last }
-        let first = queue[0]
-        queue[0] = last
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            guard left < queue.count else { break }
-            let right = left + 1
-            let better = right < queue.count && precedes(queue[right], queue[left]) ? right : left
-            guard precedes(queue[better], queue[parent]) else { break }
-            queue.swapAt(parent, better)
-            parent = better
-        }
-        return first
+        let symbols = symbols
+        return queue.popMin { Self.precedes($0, $1, symbols: symbols) }
     }
 
     /// Queue order: higher count first, then the left symbol's bytes, then the right symbol's, in lexicographic order.
-    private func precedes(_ first: (count: Int, pair: UInt64), _ second: (count: Int, pair: UInt64)) -> Bool {
+    private static func precedes(_ first: (count: Int, pair: UInt64), _ second: (count: Int, pair: UInt64), symbols: [[UInt8]]) -> Bool {
         if first.count != second.count { return first.count > second.count }
         let firstLeft = symbols[Int(first.pair >> 32)], secondLeft = symbols[Int(second.pair >> 32)]
         if firstLeft != secondLeft { return firstLeft.lexicographicallyPrecedes(secondLeft) }
