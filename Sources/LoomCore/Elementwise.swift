@@ -112,8 +112,10 @@ public enum Ops {
         0.5 * x * (1 + erff(x * 0.7071067811865476))
     }
 
-    /// Softmax of `values` in place (f32, max-subtracted).
-    public static func softmax(_ values: UnsafeMutablePointer<Float>, count: Int) {
+    /// Softmax of `values` in place (f32, max-subtracted); returns the log-sum-exp (max + log of the sum), which the
+    /// attention backward pass keeps.
+    @discardableResult
+    public static func softmax(_ values: UnsafeMutablePointer<Float>, count: Int) -> Float {
         var maxValue = -Float.infinity
         for i in 0..<count { maxValue = max(maxValue, values[i]) }
         var sum: Float = 0
@@ -124,6 +126,7 @@ public enum Ops {
         }
         let inv = 1 / sum
         for i in 0..<count { values[i] *= inv }
+        return maxValue + logf(sum)
     }
 
     /// Log-softmax of one row, in f64 accumulation for stable log-probabilities.

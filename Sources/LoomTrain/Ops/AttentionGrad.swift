@@ -24,18 +24,8 @@ extension TrainOps {
                 Parallel.forEachChunk(block.count, costPerItem: keys * 8) { range in
                     for i in range {
                         let row = p + i * keys, visible = shape.visible(block.lowerBound + i, keys: keys)
-                        var maxValue = -Float.infinity
-                        for j in 0..<visible { maxValue = max(maxValue, row[j]) }
-                        var sum: Float = 0
-                        for j in 0..<visible {
-                            let e = expf(row[j] - maxValue)
-                            row[j] = e
-                            sum += e
-                        }
-                        let inverse = 1 / sum
-                        for j in 0..<visible { row[j] *= inverse }
+                        lse[i] = Ops.softmax(row, count: visible)
                         (row + visible).update(repeating: 0, count: keys - visible)
-                        lse[i] = maxValue + logf(sum)
                     }
                 }
                 Matmul.strided(p, lda: keys, transA: false, vp + g * headDim, ldb: shape.kvStride, transB: false,
