@@ -28,6 +28,9 @@ public struct EvalSettings: Sendable {
     /// its own chat template describes, e.g. the one it was trained with.
     public var template: PromptTemplate?
 
+    /// The template prompts are rendered with: ``template``, else the protocols' `llava`.
+    public var promptTemplate: PromptTemplate { template ?? .llava }
+
     public init(mediaRoot: URL, maxNewTokens: Int? = nil) {
         self.mediaRoot = mediaRoot
         self.maxNewTokens = maxNewTokens

@@ -23,7 +23,7 @@ public final class LocalBackend: AnswerBackend, @unchecked Sendable {
         parameters.maxNewTokens = settings.maxNewTokens ?? evalProtocol.maxNewTokens
         parameters.temperature = 0
         parameters.stopStrings = []
-        let template = settings.template ?? .llava
+        let template = settings.promptTemplate
         var results: [EvalResult] = []
         var previous: RenderedPrompt?
         for turn in sample.turns.indices {
@@ -70,7 +70,7 @@ public final class LocalBackend: AnswerBackend, @unchecked Sendable {
                 question = question.replacingOccurrences(of: ImageMarker.text, with: marker)
             }
         }
-        let template = settings.template ?? .llava
+        let template = settings.promptTemplate
         let parts = try PromptTemplate.parts(text: question, media: media, template: template)
         return try loom.preparePrompt(Conversation.user(parts), template: template).prompt
     }
